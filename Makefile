@@ -1,0 +1,59 @@
+# coco-unlock: boot-time disk unlocker for confidential VMs.
+#
+#   make            build coco-unlock and coco-secret (dynamic)
+#   make check      install what the tests need, run every test
+#   make demo       boot an encrypted disk in QEMU, unlocked by an injected secret
+#   make bench      print speed and size figures
+#   make install    DESTDIR=... PREFIX=/usr
+#
+# Everything built goes to $(BUILD); slow artifacts (kernel, static
+# libraries) are cached in $(CACHE), keyed by their inputs.
+
+VERSION := 0.1
+PREFIX ?= /usr
+BINDIR ?= $(PREFIX)/bin
+SBINDIR ?= $(PREFIX)/sbin
+MANDIR ?= $(PREFIX)/share/man
+DESTDIR ?=
+BUILD ?= build
+CACHE ?= $(HOME)/.cache/coco-unlock
+CC ?= cc
+PKG_CONFIG ?= pkg-config
+
+WARNINGS := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wmissing-prototypes \
+	-Wstrict-prototypes -Wno-unused-parameter
+COMMON_CFLAGS := -std=c11 -D_GNU_SOURCE -DVERSION='"$(VERSION)"' $(WARNINGS) \
+	-fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIE -MMD -MP
+OPT_CFLAGS ?= -O2 -g
+LDFLAGS ?= -pie -Wl,-z,relro,-z,now
+
+# SANITIZE=1 builds with ASan and UBSan (make check does that in build-asan).
+ifeq ($(SANITIZE),1)
+OPT_CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+	-fno-sanitize-recover=all
+LDFLAGS += -fsanitize=address,undefined
+COMMON_CFLAGS := $(filter-out -D_FORTIFY_SOURCE=2,$(COMMON_CFLAGS))
+endif
+
+CFLAGS ?=
+ALL_CFLAGS = $(COMMON_CFLAGS) $(OPT_CFLAGS) $(CFLAGS)
+
+.PHONY: all deps check demo bench install clean
+all:
+
+deps:
+	@tools/install-deps.sh build
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(EXTRA_CFLAGS_$(firstword $(subst /, ,$<))) -c -o $@ $<
+
+include agent/agent.mk
+-include tools/coco-secret/coco-secret.mk
+-include tools/coco-inject/coco-inject.mk
+include tests/tests.mk
+
+clean:
+	rm -rf build build-asan
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

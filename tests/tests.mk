@@ -1,0 +1,46 @@
+# The test suite. `make check` runs every phase, keeps going after a
+# failing phase so the report is whole, and fails at the end if any test
+# failed. Phases:
+#   unit    C unit tests of the agent's parsers and helpers
+#   agent   the real coco-unlock binary against LUKS image files (--dry-run)
+#   secret  coco-secret (tables, enrollment)
+#   asan    unit + agent + secret again, built with ASan and UBSan
+#   boot    QEMU boots with a real kernel's efi_secret
+# Other fragments add to SECRET_TESTS, BOOT_TESTS and CHECK_DEPS.
+
+RUN_TESTS := tests/run-tests.sh
+RESULTS = $(BUILD)/test-results
+UNIT_TEST_NAMES := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test-*.c))
+UNIT_TEST_BINS = $(addprefix $(BUILD)/tests/,$(UNIT_TEST_NAMES))
+AGENT_TESTS := $(sort $(wildcard tests/agent/test-*.sh))
+SECRET_TESTS ?=
+BOOT_TESTS ?=
+CHECK_DEPS ?=
+# Programs a phase's tests need built.
+CHECK_PROGRAMS = $(BUILD)/coco-unlock $(UNIT_TEST_BINS) $(CHECK_EXTRA_PROGRAMS)
+
+test_env = TOP=$(CURDIR) BUILD=$(abspath $(1)) CACHE=$(CACHE) \
+	COCO_UNLOCK=$(abspath $(1))/coco-unlock COCO_SECRET=$(abspath $(1))/coco-secret \
+	SANITIZED=$(2)
+
+$(BUILD)/tests/test-%: tests/unit/test-%.c $(AGENT_LIB_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Iagent -o $@ $< $(AGENT_LIB_OBJS) $(LDFLAGS) $(AGENT_LIBS)
+
+.PHONY: check check-programs check-phases
+check-programs: $(CHECK_PROGRAMS)
+
+check:
+	@tools/install-deps.sh build test $(CHECK_DEPS)
+	@rm -f $(RESULTS)
+	@$(MAKE) --no-print-directory check-programs
+	@$(MAKE) --no-print-directory BUILD=build-asan SANITIZE=1 check-programs
+	-@$(RUN_TESTS) --phase unit --results $(RESULTS) $(UNIT_TEST_BINS)
+	-@$(call test_env,$(BUILD),0) $(RUN_TESTS) --phase agent --results $(RESULTS) $(AGENT_TESTS)
+	$(if $(SECRET_TESTS),-@$(call test_env,$(BUILD),0) $(RUN_TESTS) --phase secret --results $(RESULTS) $(SECRET_TESTS))
+	-@$(call test_env,build-asan,1) $(RUN_TESTS) --phase asan --results $(RESULTS) \
+		$(addprefix build-asan/tests/,$(UNIT_TEST_NAMES)) $(AGENT_TESTS) $(SECRET_TESTS)
+	$(if $(BOOT_TESTS),-@if $(MAKE) --no-print-directory boot-prereqs; then \
+		$(call test_env,$(BUILD),0) $(RUN_TESTS) --phase boot --timeout 1800 --results $(RESULTS) $(BOOT_TESTS); \
+	else echo "boot 0 1 0" >>$(RESULTS); echo "boot: building the boot prerequisites failed"; fi)
+	@$(RUN_TESTS) --total --results $(RESULTS)

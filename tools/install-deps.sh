@@ -1,0 +1,41 @@
+#!/bin/sh
+# Installs the Debian 12 packages a make target needs, and nothing when
+# they are all there already. Not root and something missing: says what
+# to install and fails.
+#
+#   install-deps.sh GROUP...   (build, test, boot, static, dracut)
+set -eu
+
+pkgs=
+for group in "$@"; do
+	case $group in
+	build) pkgs="$pkgs gcc make pkg-config libcryptsetup-dev libkmod-dev libjson-c-dev" ;;
+	test) pkgs="$pkgs cryptsetup-bin valgrind e2fsprogs xxd" ;;
+	boot) pkgs="$pkgs qemu-system-x86 ovmf gnu-efi mtools dosfstools busybox-static \
+		e2fsprogs cpio kmod linux-source-6.1 bc bison flex libelf-dev libssl-dev xz-utils" ;;
+	static) pkgs="$pkgs musl-tools dpkg-dev autoconf automake libtool autopoint gettext \
+		pkgconf gperf" ;;
+	dracut) pkgs="$pkgs dracut-core systemd" ;;
+	*) echo "install-deps.sh: unknown group '$group'" >&2; exit 2 ;;
+	esac
+done
+
+missing=
+for p in $pkgs; do
+	case " $missing " in *" $p "*) continue ;; esac
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+		missing="$missing $p"
+	fi
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" != 0 ]; then
+	echo "missing Debian packages:$missing" >&2
+	echo "install them with: sudo apt-get install$missing" >&2
+	exit 1
+fi
+echo "installing Debian packages:$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing >/dev/null
