@@ -51,6 +51,10 @@ $(BUILD)/%.o: %.c
 include agent/agent.mk
 -include tools/coco-secret/coco-secret.mk
 -include tools/coco-inject/coco-inject.mk
+-include tools/static/static.mk
+-include tests/boot/boot.mk
+-include dracut-module/dracut.mk
+-include mkinitcpio-hook/mkinitcpio.mk
 include tests/tests.mk
 
 clean:
