@@ -1,0 +1,248 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * coco-unlock internal header: the types every part of the agent shares,
+ * and one section of prototypes per source file.
+ */
+#pragma once
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "guid.h"
+#include "macro.h"
+
+/* Exit statuses (SPEC "Exit status"). */
+enum {
+	EXIT_ALL_OPEN = 0,
+	EXIT_SOME_CLOSED = 1,
+	EXIT_USAGE = 2,
+	EXIT_NO_SECRETS = 3,
+};
+
+#define SECURITYFS_DIR "/sys/kernel/security"
+#define SECRETS_DIR SECURITYFS_DIR "/secrets/coco"
+#define COCO_TOKEN_TYPE "coco-efi-secret"
+
+#define MAX_VOLUMES 32
+#define MAX_VOLUME_KEYS 32
+#define MAX_SECRETS 64		/* efi_secret exposes at most 64 files */
+#define SECRET_MAX_SIZE 4096	/* larger secrets are refused */
+#define MAPPING_NAME_MAX 128	/* device-mapper names are < 128 bytes */
+#define UUID_STRING_LEN 36
+#define DEFAULT_TIMEOUT_SEC 30
+#define MAX_TIMEOUT_SEC 86400
+#define MAX_TOKEN_KEYSLOTS 8
+
+enum wipe_policy {
+	WIPE_USED,
+	WIPE_ALL,
+	WIPE_NONE,
+};
+
+/* What libcryptsetup's activation flags we honour (crypttab/cryptdevice). */
+struct volume_options {
+	bool discard;
+	bool readonly;
+	bool no_read_workqueue;
+	bool no_write_workqueue;
+};
+
+/* Where a volume came from, for messages. */
+enum volume_source {
+	SOURCE_RD_LUKS_UUID,
+	SOURCE_RD_LUKS_NAME,
+	SOURCE_CRYPTDEVICE,
+	SOURCE_CRYPTTAB,
+	SOURCE_DISCOVERED,
+};
+
+enum volume_state {
+	VOLUME_PENDING,		/* device not seen yet */
+	VOLUME_OPEN,		/* unlocked now, or already active */
+	VOLUME_CLOSED,		/* left for the standard units to ask */
+	VOLUME_MISSING,		/* device never appeared */
+};
+
+struct volume {
+	enum volume_source source;
+	/* LUKS UUID in lowercase, or "" when only a device is known. */
+	char uuid[UUID_STRING_LEN + 1];
+	/* Device as configured: a path, or UUID=, LABEL=, PARTUUID=, PARTLABEL=. */
+	char device[PATH_MAX];
+	/* Mapping name; "" until config_finish() defaults it to luks-UUID. */
+	char name[MAPPING_NAME_MAX];
+	/* Key named by crypttab's key file. */
+	bool has_crypttab_key;
+	struct guid crypttab_key;
+	struct volume_options options;
+
+	/* Filled while unlocking. */
+	char path[PATH_MAX];
+	enum volume_state state;
+};
+
+/* rd.coco.key=UUID:GUID */
+struct volume_key {
+	char uuid[UUID_STRING_LEN + 1];
+	struct guid guid;
+};
+
+struct config {
+	bool disabled;		/* rd.coco=0 or rd.luks=0 */
+	bool debug;		/* rd.coco.debug */
+	bool try_all;		/* rd.coco.try-all */
+	bool use_crypttab;	/* rd.luks.crypttab, default yes */
+	int timeout_sec;	/* rd.coco.timeout */
+	enum wipe_policy wipe;	/* rd.coco.wipe */
+	bool has_global_key;	/* rd.coco.key=GUID */
+	struct guid global_key;
+	struct volume_options global_options;	/* rd.luks.allow-discards, rd.luks.options */
+
+	size_t n_keys;
+	struct volume_key keys[MAX_VOLUME_KEYS];
+	size_t n_volumes;
+	struct volume volumes[MAX_VOLUMES];
+};
+
+/* Command-line options of the program itself. */
+struct options {
+	const char *secrets_dir;	/* --secrets-dir: no module, no mount, no fs check */
+	const char *cmdline_file;	/* --cmdline */
+	const char *crypttab_file;	/* --crypttab */
+	bool crypttab_given;
+	const char *kmod_dir;		/* --kmod-dir: module tree for libkmod (tests) */
+	const char *devices_dir;	/* --devices-dir: files to scan instead of block devices */
+	bool dry_run;
+	bool wipe_only;
+};
+
+/* A secret held in locked memory (secure-mem.c). */
+struct secret_buf {
+	uint8_t *data;
+	size_t len;
+	size_t capacity;
+	size_t mapped;
+};
+
+/* The secrets directory and what the agent did with each file. */
+struct secret_area {
+	char dir[PATH_MAX];
+	int dirfd;
+	size_t count;
+	struct guid guids[MAX_SECRETS];
+	bool used[MAX_SECRETS];
+};
+
+struct coco_token {
+	int token_id;
+	struct guid guid;
+	size_t n_keyslots;
+	int keyslots[MAX_TOKEN_KEYSLOTS];
+};
+
+enum key_rule {
+	KEY_RULE_EXPLICIT,	/* rd.coco.key or crypttab */
+	KEY_RULE_TOKEN,		/* coco-efi-secret token */
+	KEY_RULE_CONVENTIONAL,	/* the disk-passphrase GUID */
+	KEY_RULE_TRY_ALL,	/* rd.coco.try-all */
+};
+
+#define ANY_KEYSLOT (-1)
+
+struct key_candidate {
+	enum key_rule rule;
+	size_t secret;		/* index into secret_area */
+	int keyslot;		/* ANY_KEYSLOT or a keyslot number */
+};
+
+struct key_plan {
+	size_t n;
+	struct key_candidate c[MAX_SECRETS * 2];
+};
+
+/* log.c */
+enum log_level { LOG_LEVEL_ERR = 3, LOG_LEVEL_WARN = 4, LOG_LEVEL_INFO = 6, LOG_LEVEL_DEBUG = 7 };
+void log_setup(bool to_kmsg, bool debug);
+void log_set_debug(bool debug);
+bool log_debug_enabled(void);
+void log_message(enum log_level level, const char *fmt, ...) _printf_(2, 3);
+#define log_err(...) log_message(LOG_LEVEL_ERR, __VA_ARGS__)
+#define log_warn(...) log_message(LOG_LEVEL_WARN, __VA_ARGS__)
+#define log_info(...) log_message(LOG_LEVEL_INFO, __VA_ARGS__)
+#define log_debug(...) log_message(LOG_LEVEL_DEBUG, __VA_ARGS__)
+
+/* secure-mem.c */
+void secure_process_setup(void);
+int secret_buf_alloc(struct secret_buf *buf, size_t capacity);
+void secret_buf_clear(struct secret_buf *buf);
+void secret_buf_free(struct secret_buf *buf);
+
+/* options.c */
+int options_parse(int argc, char **argv, struct options *opts);
+
+/* config.c */
+void config_init(struct config *cfg);
+int config_load(struct config *cfg, const struct options *opts);
+int config_add_volume(struct config *cfg, const struct volume *v);
+int config_add_key(struct config *cfg, const char *uuid, const struct guid *guid);
+int config_finish(struct config *cfg);
+int volume_options_parse(const char *text, struct volume_options *opts);
+bool parse_luks_uuid(const char *text, char out[UUID_STRING_LEN + 1]);
+bool parse_bool_value(const char *text, bool *out);
+bool mapping_name_valid(const char *name);
+const char *volume_label(const struct volume *v);
+
+/* cmdline.c */
+int cmdline_parse(struct config *cfg, const char *cmdline);
+int cryptdevice_parse(const char *value, struct volume *v);
+
+/* crypttab.c */
+int crypttab_parse(struct config *cfg, const char *text, const char *secrets_dir);
+
+/* module-load.c */
+int efi_secret_module_load(const char *kmod_dir);
+
+/* secret-area.c */
+int secret_area_open(struct secret_area *area, const struct options *opts);
+int secret_area_open_dir(struct secret_area *area, const char *dir, bool need_securityfs);
+void secret_area_close(struct secret_area *area);
+int secret_area_find(const struct secret_area *area, const struct guid *guid);
+int secret_area_read(struct secret_area *area, size_t index, struct secret_buf *buf);
+
+/* devices.c */
+int luks_probe(const char *path, char uuid[UUID_STRING_LEN + 1], int *version);
+int device_resolve(const struct volume *v, const char *devices_dir, char *path, size_t size);
+typedef int (*luks_device_fn)(const char *path, const char *uuid, int version, void *data);
+int luks_devices_foreach(const char *devices_dir, luks_device_fn fn, void *data);
+
+/* token.c */
+int coco_token_parse(const char *json, struct coco_token *token);
+struct crypt_device;
+int coco_tokens_read(struct crypt_device *cd, struct coco_token *tokens, size_t max);
+
+/* key-choice.c */
+int key_plan_build(const struct config *cfg, const struct volume *v,
+		   const struct secret_area *area, const struct coco_token *tokens,
+		   size_t n_tokens, struct key_plan *plan);
+const char *key_rule_name(enum key_rule rule);
+
+/* unlock.c */
+void unlock_setup_logging(bool debug);
+int unlock_volume(const struct config *cfg, const struct options *opts,
+		  struct secret_area *area, struct secret_buf *buf, struct volume *v);
+int volume_mark_planned_secrets(const struct config *cfg, struct secret_area *area,
+				struct volume *v);
+
+/* volumes.c */
+int volumes_discover(struct config *cfg, const struct options *opts);
+int volumes_unlock_all(struct config *cfg, const struct options *opts,
+		       struct secret_area *area, struct secret_buf *buf);
+int volumes_mark_planned(struct config *cfg, const struct options *opts,
+			 struct secret_area *area);
+
+/* wipe.c */
+int wipe_parse_policy(const char *text, enum wipe_policy *out);
+void wipe_guard_install(struct secret_area *area, enum wipe_policy policy);
+int wipe_secrets(struct secret_area *area, enum wipe_policy policy);

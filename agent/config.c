@@ -1,0 +1,374 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * The configuration: which volumes to unlock with which options, merged
+ * from the kernel command line and crypttab, and the rd.coco.* settings.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "coco-unlock.h"
+
+#define CONFIG_FILE_MAX (64 * 1024)
+
+void config_init(struct config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->use_crypttab = true;
+	cfg->timeout_sec = DEFAULT_TIMEOUT_SEC;
+	cfg->wipe = WIPE_USED;
+}
+
+bool parse_bool_value(const char *text, bool *out)
+{
+	static const char *const yes[] = { "", "1", "yes", "y", "true", "on" };
+	static const char *const no[] = { "0", "no", "n", "false", "off" };
+	size_t i;
+
+	if (text == NULL) {
+		*out = true;
+		return true;
+	}
+	for (i = 0; i < ARRAY_SIZE(yes); i++)
+		if (strcasecmp(text, yes[i]) == 0) {
+			*out = true;
+			return true;
+		}
+	for (i = 0; i < ARRAY_SIZE(no); i++)
+		if (strcasecmp(text, no[i]) == 0) {
+			*out = false;
+			return true;
+		}
+	return false;
+}
+
+/*
+ * Device-mapper takes names below 128 bytes without '/'; we also keep out
+ * white space and control characters so a name is safe in every message.
+ */
+bool mapping_name_valid(const char *name)
+{
+	size_t len = strnlen(name, MAPPING_NAME_MAX);
+	const char *p;
+
+	if (len == 0 || len >= MAPPING_NAME_MAX || strcmp(name, ".") == 0 ||
+	    strcmp(name, "..") == 0)
+		return false;
+	for (p = name; *p != '\0'; p++)
+		if (*p == '/' || (unsigned char)*p <= ' ' || *p == 0x7f)
+			return false;
+	return true;
+}
+
+/* A LUKS UUID, with or without dracut's "luks-" prefix; stored lowercase. */
+bool parse_luks_uuid(const char *text, char out[UUID_STRING_LEN + 1])
+{
+	struct guid g;
+
+	if (strncasecmp(text, "luks-", 5) == 0)
+		text += 5;
+	if (!guid_parse(text, &g))
+		return false;
+	memcpy(out, g.str, UUID_STRING_LEN + 1);
+	return true;
+}
+
+/*
+ * crypttab options and cryptdevice's third field share one parser; it
+ * takes both spellings where the two tools differ. Options that do not
+ * change how a volume is activated (luks, nofail, timeouts) are ignored.
+ */
+int volume_options_parse(const char *text, struct volume_options *opts)
+{
+	const char *p = text;
+
+	while (*p != '\0') {
+		size_t len = strcspn(p, ",");
+		char opt[64];
+
+		if (len > 0 && copy_string_n(opt, sizeof(opt), p, len)) {
+			if (strcmp(opt, "discard") == 0 || strcmp(opt, "allow-discards") == 0)
+				opts->discard = true;
+			else if (strcmp(opt, "readonly") == 0 || strcmp(opt, "read-only") == 0)
+				opts->readonly = true;
+			else if (strcmp(opt, "no-read-workqueue") == 0)
+				opts->no_read_workqueue = true;
+			else if (strcmp(opt, "no-write-workqueue") == 0)
+				opts->no_write_workqueue = true;
+			else
+				log_debug("ignoring volume option '%s'", opt);
+		} else if (len > 0) {
+			log_debug("ignoring an overlong volume option");
+		}
+		p += len;
+		if (*p == ',')
+			p++;
+	}
+	return 0;
+}
+
+const char *volume_label(const struct volume *v)
+{
+	if (v->name[0] != '\0')
+		return v->name;
+	if (v->uuid[0] != '\0')
+		return v->uuid;
+	return v->device;
+}
+
+/* "UUID=x" and /dev/disk/by-uuid/x name a volume by UUID: merge on it. */
+static void normalize_device(struct volume *v)
+{
+	static const char by_uuid[] = "/dev/disk/by-uuid/";
+	const char *value = NULL;
+	char uuid[UUID_STRING_LEN + 1];
+
+	if (strncmp(v->device, "UUID=", 5) == 0)
+		value = v->device + 5;
+	else if (strncmp(v->device, by_uuid, sizeof(by_uuid) - 1) == 0)
+		value = v->device + sizeof(by_uuid) - 1;
+	if (value == NULL || !parse_luks_uuid(value, uuid))
+		return;
+	if (v->uuid[0] != '\0' && strcmp(v->uuid, uuid) != 0)
+		return;
+	memcpy(v->uuid, uuid, sizeof(uuid));
+	v->device[0] = '\0';
+}
+
+static struct volume *find_same_volume(struct config *cfg, const struct volume *v)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->n_volumes; i++) {
+		struct volume *o = &cfg->volumes[i];
+
+		if (v->uuid[0] != '\0' && strcmp(o->uuid, v->uuid) == 0)
+			return o;
+		if (v->device[0] != '\0' && strcmp(o->device, v->device) == 0)
+			return o;
+	}
+	return NULL;
+}
+
+static struct volume *find_volume_by_name(struct config *cfg, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->n_volumes; i++)
+		if (name[0] != '\0' && strcmp(cfg->volumes[i].name, name) == 0)
+			return &cfg->volumes[i];
+	return NULL;
+}
+
+static void merge_options(struct volume_options *to, const struct volume_options *from)
+{
+	to->discard |= from->discard;
+	to->readonly |= from->readonly;
+	to->no_read_workqueue |= from->no_read_workqueue;
+	to->no_write_workqueue |= from->no_write_workqueue;
+}
+
+static int merge_volume(struct config *cfg, struct volume *o, const struct volume *v)
+{
+	struct volume *named;
+
+	if (v->name[0] != '\0' && o->name[0] != '\0' && strcmp(o->name, v->name) != 0) {
+		log_err("volume %s is given two names, %s and %s", o->uuid[0] ? o->uuid : o->device,
+			o->name, v->name);
+		return -EINVAL;
+	}
+	if (v->has_crypttab_key && o->has_crypttab_key && !guid_equal(&o->crypttab_key, &v->crypttab_key)) {
+		log_err("volume %s is given two key files", volume_label(o));
+		return -EINVAL;
+	}
+	if (o->name[0] == '\0' && v->name[0] != '\0') {
+		named = find_volume_by_name(cfg, v->name);
+		if (named != NULL && named != o) {
+			log_err("mapping name %s is used by two volumes", v->name);
+			return -EINVAL;
+		}
+		memcpy(o->name, v->name, sizeof(o->name));
+	}
+	if (o->uuid[0] == '\0' && v->uuid[0] != '\0')
+		memcpy(o->uuid, v->uuid, sizeof(o->uuid));
+	if (o->device[0] == '\0' && v->device[0] != '\0')
+		memcpy(o->device, v->device, sizeof(o->device));
+	if (v->has_crypttab_key) {
+		o->has_crypttab_key = true;
+		o->crypttab_key = v->crypttab_key;
+	}
+	merge_options(&o->options, &v->options);
+	return 0;
+}
+
+/* Adds a volume, or merges it into the one with the same UUID or device. */
+int config_add_volume(struct config *cfg, const struct volume *v)
+{
+	struct volume copy = *v;
+	struct volume *o;
+
+	normalize_device(&copy);
+	if (copy.uuid[0] == '\0' && copy.device[0] == '\0') {
+		log_err("a volume has neither a UUID nor a device");
+		return -EINVAL;
+	}
+	o = find_same_volume(cfg, &copy);
+	if (o != NULL)
+		return merge_volume(cfg, o, &copy);
+
+	if (find_volume_by_name(cfg, copy.name) != NULL) {
+		log_err("mapping name %s is used by two volumes", copy.name);
+		return -EINVAL;
+	}
+	if (cfg->n_volumes >= MAX_VOLUMES) {
+		log_err("too many volumes (at most %d)", MAX_VOLUMES);
+		return -E2BIG;
+	}
+	copy.state = VOLUME_PENDING;
+	cfg->volumes[cfg->n_volumes++] = copy;
+	return 0;
+}
+
+/* rd.coco.key=UUID:GUID; the same key twice is fine, two keys are not. */
+int config_add_key(struct config *cfg, const char *uuid, const struct guid *guid)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->n_keys; i++) {
+		if (strcmp(cfg->keys[i].uuid, uuid) != 0)
+			continue;
+		if (guid_equal(&cfg->keys[i].guid, guid))
+			return 0;
+		log_err("volume %s is given two keys in rd.coco.key", uuid);
+		return -EINVAL;
+	}
+	if (cfg->n_keys >= MAX_VOLUME_KEYS) {
+		log_err("too many rd.coco.key= parameters (at most %d)", MAX_VOLUME_KEYS);
+		return -E2BIG;
+	}
+	memcpy(cfg->keys[cfg->n_keys].uuid, uuid, UUID_STRING_LEN + 1);
+	cfg->keys[cfg->n_keys].guid = *guid;
+	cfg->n_keys++;
+	return 0;
+}
+
+/* Defaults that depend on everything read: names, global options. */
+int config_finish(struct config *cfg)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->n_volumes; i++) {
+		struct volume *v = &cfg->volumes[i];
+
+		if (v->name[0] == '\0' && v->uuid[0] != '\0') {
+			char name[MAPPING_NAME_MAX];
+
+			snprintf(name, sizeof(name), "luks-%s", v->uuid);
+			if (find_volume_by_name(cfg, name) != NULL) {
+				log_err("mapping name %s is used by two volumes", name);
+				return -EINVAL;
+			}
+			memcpy(v->name, name, sizeof(name));
+		}
+		merge_options(&v->options, &cfg->global_options);
+	}
+	return 0;
+}
+
+/* Reads a whole small text file; returns a NUL-terminated copy. */
+static int read_text_file(const char *path, char **out)
+{
+	size_t len = 0;
+	char *buf;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return -errno;
+	buf = malloc(CONFIG_FILE_MAX + 1);
+	if (buf == NULL) {
+		close(fd);
+		return -ENOMEM;
+	}
+	for (;;) {
+		ssize_t n = read(fd, buf + len, CONFIG_FILE_MAX - len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			int r = -errno;
+
+			free(buf);
+			close(fd);
+			return r;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+		if (len == CONFIG_FILE_MAX) {
+			free(buf);
+			close(fd);
+			return -EFBIG;
+		}
+	}
+	close(fd);
+	buf[len] = '\0';
+	*out = buf;
+	return 0;
+}
+
+static int load_cmdline(struct config *cfg, const struct options *opts)
+{
+	char *text;
+	int r;
+
+	r = read_text_file(opts->cmdline_file, &text);
+	if (r < 0) {
+		log_err("cannot read the kernel command line from %s: %s", opts->cmdline_file, strerror(-r));
+		return r;
+	}
+	r = cmdline_parse(cfg, text);
+	free(text);
+	return r;
+}
+
+static int load_crypttab(struct config *cfg, const struct options *opts)
+{
+	char *text;
+	int r;
+
+	r = read_text_file(opts->crypttab_file, &text);
+	if (r == -ENOENT && !opts->crypttab_given) {
+		log_debug("no %s", opts->crypttab_file);
+		return 0;
+	}
+	if (r < 0) {
+		log_err("cannot read %s: %s", opts->crypttab_file, strerror(-r));
+		return r;
+	}
+	r = crypttab_parse(cfg, text, opts->secrets_dir);
+	free(text);
+	return r;
+}
+
+int config_load(struct config *cfg, const struct options *opts)
+{
+	int r;
+
+	config_init(cfg);
+	r = load_cmdline(cfg, opts);
+	if (r < 0)
+		return r;
+	if (cfg->debug)
+		log_set_debug(true);
+	if (cfg->use_crypttab) {
+		r = load_crypttab(cfg, opts);
+		if (r < 0)
+			return r;
+	}
+	return config_finish(cfg);
+}

@@ -1,0 +1,90 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * coco-unlock: unlock LUKS volumes with secrets that the guest owner
+ * injected into a confidential VM, then wipe the secrets.
+ *
+ * The boot story, in order:
+ *   1. read the configuration (kernel command line, crypttab);
+ *   2. find the secrets (load efi_secret, mount securityfs);
+ *   3. find the volumes and, for each, try the secrets its key choice names;
+ *   4. wipe the secrets, whatever happened in 3, and report.
+ */
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "coco-unlock.h"
+
+/* libcryptsetup keeps its metadata locks there; an initramfs may lack it. */
+static void make_lock_dir(void)
+{
+	if (access("/run", W_OK) == 0)
+		mkdir("/run/cryptsetup", 0700);
+}
+
+/* In the initramfs messages go to the kernel log, elsewhere to stderr. */
+static bool log_to_kmsg(const struct options *opts)
+{
+	return opts->secrets_dir == NULL && access("/etc/initrd-release", F_OK) == 0 &&
+	       access("/dev/kmsg", W_OK) == 0;
+}
+
+static int unlock_and_wipe(struct config *cfg, const struct options *opts,
+			   struct secret_area *area)
+{
+	struct secret_buf buf = { 0 };
+	int status;
+
+	if (secret_buf_alloc(&buf, SECRET_MAX_SIZE + 1) < 0) {
+		wipe_secrets(area, cfg->wipe);
+		return EXIT_SOME_CLOSED;
+	}
+	volumes_discover(cfg, opts);
+	status = volumes_unlock_all(cfg, opts, area, &buf);
+	secret_buf_free(&buf);
+	wipe_secrets(area, cfg->wipe);
+	return status;
+}
+
+static int wipe_only(struct config *cfg, const struct options *opts, struct secret_area *area)
+{
+	if (cfg->wipe == WIPE_USED) {
+		volumes_discover(cfg, opts);
+		volumes_mark_planned(cfg, opts, area);
+	}
+	wipe_secrets(area, cfg->wipe);
+	return EXIT_ALL_OPEN;
+}
+
+int main(int argc, char **argv)
+{
+	struct secret_area area;
+	struct options opts;
+	struct config cfg;
+	int r, status;
+
+	secure_process_setup();
+	r = options_parse(argc, argv, &opts);
+	if (r <= 0)
+		return r == 0 ? EXIT_SUCCESS : -r;
+	log_setup(log_to_kmsg(&opts), false);
+	unlock_setup_logging(false);
+
+	if (config_load(&cfg, &opts) < 0)
+		return EXIT_USAGE;
+	if (cfg.disabled) {
+		log_info("disabled on the kernel command line");
+		return EXIT_ALL_OPEN;
+	}
+	make_lock_dir();
+	if (secret_area_open(&area, &opts) < 0)
+		return EXIT_NO_SECRETS;
+	wipe_guard_install(&area, cfg.wipe);
+
+	if (opts.wipe_only)
+		status = wipe_only(&cfg, &opts, &area);
+	else
+		status = unlock_and_wipe(&cfg, &opts, &area);
+	secret_area_close(&area);
+	return status;
+}

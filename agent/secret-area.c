@@ -1,0 +1,222 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * The secret area as the kernel shows it: one file per secret, named by
+ * its GUID, under securityfs. This file finds the directory (loading the
+ * module and mounting securityfs first), lists the secrets, and reads one
+ * into locked memory. Files report size 0, so they are read to EOF.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <unistd.h>
+
+#include "coco-unlock.h"
+#include "missing.h"
+
+static int is_securityfs(const char *path)
+{
+	struct statfs sf;
+
+	if (statfs(path, &sf) < 0)
+		return -errno;
+	return (unsigned long)sf.f_type == (unsigned long)SECURITYFS_MAGIC;
+}
+
+static int securityfs_mount(void)
+{
+	int r = is_securityfs(SECURITYFS_DIR);
+
+	if (r > 0)
+		return 0;
+	if (r < 0) {
+		log_err("cannot look at %s: %s", SECURITYFS_DIR, strerror(-r));
+		return r;
+	}
+	if (mount("securityfs", SECURITYFS_DIR, "securityfs",
+		  MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0) {
+		r = -errno;
+		log_err("cannot mount securityfs on %s: %s", SECURITYFS_DIR, strerror(-r));
+		return r;
+	}
+	log_debug("mounted securityfs on %s", SECURITYFS_DIR);
+	return 0;
+}
+
+static int compare_guids(const void *a, const void *b)
+{
+	return strcmp(((const struct guid *)a)->str, ((const struct guid *)b)->str);
+}
+
+static int list_secrets(struct secret_area *area)
+{
+	struct dirent *de;
+	bool warned = false;
+	DIR *d;
+	int fd;
+
+	fd = dup(area->dirfd);
+	if (fd < 0)
+		return -errno;
+	d = fdopendir(fd);
+	if (d == NULL) {
+		close(fd);
+		return -errno;
+	}
+	while ((de = readdir(d)) != NULL) {
+		struct guid g;
+
+		if (de->d_name[0] == '.')
+			continue;
+		if (!guid_parse(de->d_name, &g)) {
+			log_debug("ignoring %s/%s: not a GUID", area->dir, de->d_name);
+			continue;
+		}
+		if (area->count == MAX_SECRETS) {
+			if (!warned)
+				log_warn("more than %d secrets in %s, ignoring the rest", MAX_SECRETS, area->dir);
+			warned = true;
+			continue;
+		}
+		area->guids[area->count++] = g;
+	}
+	closedir(d);
+	qsort(area->guids, area->count, sizeof(area->guids[0]), compare_guids);
+	return 0;
+}
+
+/*
+ * -ENOENT: no directory; -EMEDIUMTYPE: not securityfs; -ENODATA: empty.
+ */
+int secret_area_open_dir(struct secret_area *area, const char *dir, bool need_securityfs)
+{
+	struct statfs sf;
+	int r;
+
+	memset(area, 0, sizeof(*area));
+	area->dirfd = -1;
+	if (!copy_string(area->dir, sizeof(area->dir), dir))
+		return -ENAMETOOLONG;
+	area->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	if (area->dirfd < 0)
+		return -errno;
+	if (need_securityfs) {
+		if (fstatfs(area->dirfd, &sf) < 0)
+			return -errno;
+		if ((unsigned long)sf.f_type != (unsigned long)SECURITYFS_MAGIC)
+			return -EMEDIUMTYPE;
+	}
+	r = list_secrets(area);
+	if (r < 0)
+		return r;
+	return area->count == 0 ? -ENODATA : 0;
+}
+
+static void explain_open_error(const char *dir, int r, bool module_missing)
+{
+	if (r == -ENOENT && module_missing)
+		log_err("no secrets: the efi_secret module was not found and %s does not exist", dir);
+	else if (r == -ENOENT)
+		log_err("no secrets: %s does not exist (no secret area from the firmware, "
+			"or efi_secret found it unpopulated or corrupted)", dir);
+	else if (r == -EMEDIUMTYPE)
+		log_err("no secrets: %s is not on securityfs, refusing it", dir);
+	else if (r == -ENODATA)
+		log_err("no secrets: %s is empty", dir);
+	else
+		log_err("no secrets: cannot open %s: %s", dir, strerror(-r));
+}
+
+/* Loads the module, mounts securityfs and opens the directory. */
+int secret_area_open(struct secret_area *area, const struct options *opts)
+{
+	bool module_missing = false;
+	const char *dir = SECRETS_DIR;
+	int r;
+
+	if (opts->secrets_dir != NULL) {
+		dir = opts->secrets_dir;
+		r = secret_area_open_dir(area, dir, false);
+	} else {
+		r = efi_secret_module_load(opts->kmod_dir);
+		if (r == -ENOENT)
+			module_missing = true;
+		else if (r < 0)
+			log_err("loading efi_secret failed: %s", strerror(-r));
+		r = securityfs_mount();
+		if (r == 0)
+			r = secret_area_open_dir(area, dir, true);
+	}
+	if (r < 0) {
+		explain_open_error(dir, r, module_missing);
+		secret_area_close(area);
+		return r;
+	}
+	log_info("%zu secret(s) in %s", area->count, dir);
+	return 0;
+}
+
+void secret_area_close(struct secret_area *area)
+{
+	if (area->dirfd >= 0)
+		close(area->dirfd);
+	area->dirfd = -1;
+}
+
+int secret_area_find(const struct secret_area *area, const struct guid *guid)
+{
+	size_t i;
+
+	for (i = 0; i < area->count; i++)
+		if (guid_equal(&area->guids[i], guid))
+			return (int)i;
+	return -1;
+}
+
+static int read_to_eof(int fd, struct secret_buf *buf)
+{
+	for (;;) {
+		ssize_t n = read(fd, buf->data + buf->len, buf->capacity - buf->len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return 0;
+		buf->len += (size_t)n;
+		if (buf->len > SECRET_MAX_SIZE)
+			return -EFBIG;
+		if (buf->len == buf->capacity)
+			return -EFBIG;
+	}
+}
+
+/*
+ * Reads secret @index into @buf. It counts as used from the first byte
+ * read, so rd.coco.wipe=used unlinks it whatever happens next.
+ */
+int secret_area_read(struct secret_area *area, size_t index, struct secret_buf *buf)
+{
+	struct stat st;
+	int fd, r;
+
+	secret_buf_clear(buf);
+	area->used[index] = true;
+	fd = openat(area->dirfd, area->guids[index].str, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return -EINVAL;
+	}
+	r = read_to_eof(fd, buf);
+	close(fd);
+	if (r < 0)
+		secret_buf_clear(buf);
+	return r;
+}

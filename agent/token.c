@@ -1,0 +1,111 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * The LUKS2 token that ties a keyslot to a secret:
+ *   {"type": "coco-efi-secret", "keyslots": ["N"], "guid": "GUID"}
+ * Like systemd's tokens it normally names one keyslot; more are accepted.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+#include <libcryptsetup.h>
+
+#include "coco-unlock.h"
+#include "missing.h"
+
+static bool parse_keyslot(const char *text, int *out)
+{
+	char *end;
+	long n;
+
+	if (text == NULL || text[0] < '0' || text[0] > '9' || strlen(text) > 2)
+		return false;
+	n = strtol(text, &end, 10);
+	if (*end != '\0' || n >= LUKS_MAX_KEYSLOTS)
+		return false;
+	*out = (int)n;
+	return true;
+}
+
+static int parse_keyslots(struct json_object *array, struct coco_token *token)
+{
+	size_t i, n;
+
+	if (array == NULL || !json_object_is_type(array, json_type_array))
+		return -EINVAL;
+	n = json_object_array_length(array);
+	if (n == 0 || n > MAX_TOKEN_KEYSLOTS)
+		return -EINVAL;
+	for (i = 0; i < n; i++) {
+		struct json_object *slot = json_object_array_get_idx(array, i);
+
+		if (!json_object_is_type(slot, json_type_string) ||
+		    !parse_keyslot(json_object_get_string(slot), &token->keyslots[i]))
+			return -EINVAL;
+	}
+	token->n_keyslots = n;
+	return 0;
+}
+
+static const char *member_string(struct json_object *obj, const char *key)
+{
+	struct json_object *m;
+
+	if (!json_object_object_get_ex(obj, key, &m) || !json_object_is_type(m, json_type_string))
+		return NULL;
+	return json_object_get_string(m);
+}
+
+/* 0 for a valid coco token, -ENOMSG for another type, -EINVAL if malformed. */
+int coco_token_parse(const char *json, struct coco_token *token)
+{
+	struct json_object *root, *slots = NULL;
+	const char *type;
+	int r = -EINVAL;
+
+	memset(token, 0, sizeof(*token));
+	token->token_id = -1;
+	root = json_tokener_parse(json);
+	if (root == NULL || !json_object_is_type(root, json_type_object))
+		goto out;
+	type = member_string(root, "type");
+	if (type == NULL)
+		goto out;
+	if (strcmp(type, COCO_TOKEN_TYPE) != 0) {
+		r = -ENOMSG;
+		goto out;
+	}
+	if (!guid_parse(member_string(root, "guid"), &token->guid) || guid_is_zero(&token->guid))
+		goto out;
+	json_object_object_get_ex(root, "keyslots", &slots);
+	r = parse_keyslots(slots, token);
+out:
+	json_object_put(root);
+	return r;
+}
+
+/* The coco tokens of a loaded LUKS2 device; malformed ones are skipped. */
+int coco_tokens_read(struct crypt_device *cd, struct coco_token *tokens, size_t max)
+{
+	int id, max_id = crypt_token_max(CRYPT_LUKS2);
+	size_t n = 0;
+
+	for (id = 0; id < max_id && n < max; id++) {
+		const char *type = NULL, *json = NULL;
+		crypt_token_info info = crypt_token_status(cd, id, &type);
+
+		if (info == CRYPT_TOKEN_INVALID || info == CRYPT_TOKEN_INACTIVE)
+			continue;
+		if (type == NULL || strcmp(type, COCO_TOKEN_TYPE) != 0)
+			continue;
+		if (crypt_token_json_get(cd, id, &json) < 0)
+			continue;
+		if (coco_token_parse(json, &tokens[n]) < 0) {
+			log_warn("token %d of %s is malformed, ignored", id, crypt_get_device_name(cd));
+			continue;
+		}
+		tokens[n++].token_id = id;
+	}
+	return (int)n;
+}
