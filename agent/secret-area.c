@@ -67,6 +67,7 @@ static int list_secrets(struct secret_area *area)
 		close(fd);
 		return -errno;
 	}
+	rewinddir(d);
 	while ((de = readdir(d)) != NULL) {
 		struct guid g;
 
@@ -143,9 +144,11 @@ int secret_area_open(struct secret_area *area, const struct options *opts)
 		r = secret_area_open_dir(area, dir, false);
 	} else {
 		r = efi_secret_module_load(opts->kmod_dir);
-		if (r == -ENOENT)
+		if (r == -ENOENT) {
+			/* It may still be built in without modules.builtin: look anyway. */
 			module_missing = true;
-		else if (r < 0)
+			log_warn("efi_secret module not found");
+		} else if (r < 0)
 			log_err("loading efi_secret failed: %s", strerror(-r));
 		r = securityfs_mount();
 		if (r == 0)

@@ -87,6 +87,8 @@ static int wipe_every_file(struct secret_area *area)
 		close(fd);
 		return -errno;
 	}
+	/* The duplicate shares the listing's offset, which is at the end. */
+	rewinddir(d);
 	while ((de = readdir(d)) != NULL)
 		if (guid_parse(de->d_name, NULL) && wipe_one(area, de->d_name) < 0)
 			r = -EIO;

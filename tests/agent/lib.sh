@@ -1,0 +1,134 @@
+# shellcheck shell=bash
+# Fixtures for the agent's integration tests: LUKS image files made with
+# the cryptsetup CLI, a fake secrets directory, and a runner that checks,
+# after every run, that no secret byte reached the program's output.
+# Keys are checked with --dry-run (activation with a NULL name), since the
+# test machines have no device-mapper.
+
+set -u
+. "$TOP/tests/lib/tap.sh"
+
+: "${COCO_UNLOCK:?COCO_UNLOCK must name the coco-unlock binary}"
+FIX=$(mktemp -d "${TMPDIR:-/tmp}/coco-agent-test.XXXXXX")
+trap 'rm -rf "$FIX"' EXIT
+SECRETS=$FIX/secrets
+DEVICES=$FIX/dev
+SECRET_LIST=$FIX/secret-bytes
+mkdir -p "$SECRETS" "$DEVICES"
+: >"$SECRET_LIST"
+
+# GUIDs used across the tests.
+DISK_GUID=736869e5-84f0-4973-92ec-06879ce3da0b
+GUID_A=aaaaaaaa-1111-4111-8111-111111111111
+GUID_B=bbbbbbbb-2222-4222-8222-222222222222
+GUID_C=cccccccc-3333-4333-8333-333333333333
+
+# A fresh random passphrase that tests can grep for in output. Longer
+# than a SHA-256 block (64 bytes) on purpose: HMAC pads shorter keys with
+# zeros, so for PBKDF2 "key" and "key\0" would be the same passphrase and
+# the trailing-NUL retry could not be seen.
+new_secret() {
+	local s
+	s="coco-$(head -c 36 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+	echo "$s" >>"$SECRET_LIST"
+	printf '%s' "$s"
+}
+
+# make_luks IMG TYPE KEYFILE: a small LUKS image keyed by KEYFILE.
+make_luks() {
+	truncate -s 20M "$1"
+	cryptsetup luksFormat -q --type "$2" --pbkdf pbkdf2 --pbkdf-force-iterations 1000 \
+		--key-file "$3" "$1" >/dev/null
+}
+
+# add_keyslot IMG OLDKEYFILE NEWKEYFILE SLOT
+add_keyslot() {
+	cryptsetup luksAddKey -q --pbkdf pbkdf2 --pbkdf-force-iterations 1000 \
+		--key-file "$2" --key-slot "$4" "$1" "$3" >/dev/null
+}
+
+# add_token IMG KEYSLOT GUID
+add_token() {
+	printf '{"type":"coco-efi-secret","keyslots":["%s"],"guid":"%s"}' "$2" "$3" |
+		cryptsetup token import "$1" >/dev/null
+}
+
+luks_uuid() {
+	cryptsetup luksUUID "$1"
+}
+
+# put_secret GUID FILE: place a secret file in the fake secrets directory.
+put_secret() {
+	cp "$2" "$SECRETS/$1"
+}
+
+clear_secrets() {
+	rm -f "$SECRETS"/*
+}
+
+secret_present() { [ -e "$SECRETS/$1" ]; }
+secret_gone() { [ ! -e "$SECRETS/$1" ]; }
+
+# run_agent NAME CMDLINE [ARGS...]: runs coco-unlock with the fixtures;
+# sets RC and OUT (its stdout and stderr). Checks the output for secrets.
+run_agent() {
+	local name=$1 cmdline=$2
+	shift 2
+	printf '%s\n' "$cmdline" >"$FIX/cmdline"
+	[ -e "$FIX/crypttab" ] || : >"$FIX/crypttab"
+	OUT=$FIX/out
+	${AGENT_WRAPPER:-} "$COCO_UNLOCK" --secrets-dir "$SECRETS" --cmdline "$FIX/cmdline" \
+		--crypttab "$FIX/crypttab" --devices-dir "$DEVICES" --dry-run "$@" >"$OUT" 2>&1
+	RC=$?
+	show_output "$name"
+	check_no_secret_bytes "$name"
+}
+
+show_output() {
+	local line
+	while IFS= read -r line; do
+		printf '#   [%s] %s\n' "$1" "$line"
+	done <"$OUT"
+}
+
+# Each secret's bytes, and each 10-byte piece of them, must stay out of OUT.
+check_no_secret_bytes() {
+	local s i leaked=
+	while read -r s; do
+		[ -n "$s" ] || continue
+		for ((i = 0; i + 10 <= ${#s}; i += 5)); do
+			if grep -qF -- "${s:i:10}" "$OUT"; then
+				leaked=$s
+				break 2
+			fi
+		done
+	done <"$SECRET_LIST"
+	if [ -n "$leaked" ]; then
+		tap_not_ok "$1: no secret bytes in the output"
+	else
+		tap_ok "$1: no secret bytes in the output"
+	fi
+}
+
+# out_has NAME REGEX: the output has a line matching REGEX.
+out_has() {
+	if grep -qE -- "$2" "$OUT"; then
+		tap_ok "$1"
+	else
+		tap_not_ok "$1"
+		echo "#   no line matches: $2"
+	fi
+}
+
+out_lacks() {
+	if grep -qE -- "$2" "$OUT"; then
+		tap_not_ok "$1"
+		echo "#   unexpected line: $(grep -E -- "$2" "$OUT" | head -1)"
+	else
+		tap_ok "$1"
+	fi
+}
+
+rc_is() {
+	tap_is "$1: exit status" "$2" "$RC"
+}
