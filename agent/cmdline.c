@@ -137,18 +137,6 @@ static int parse_rd_luks_name(struct config *cfg, const char *value)
 	return config_add_volume(cfg, &v);
 }
 
-static bool device_spec_valid(const char *dev)
-{
-	static const char *const prefixes[] = { "/", "UUID=", "LABEL=", "PARTUUID=", "PARTLABEL=" };
-	size_t i;
-
-	for (i = 0; i < ARRAY_SIZE(prefixes); i++)
-		if (strncmp(dev, prefixes[i], strlen(prefixes[i])) == 0 &&
-		    dev[strlen(prefixes[i])] != '\0')
-			return true;
-	return false;
-}
-
 /* cryptdevice=DEVICE:NAME[:OPTIONS] (mkinitcpio's encrypt hook) */
 int cryptdevice_parse(const char *value, struct volume *v)
 {

@@ -192,6 +192,7 @@ int volume_options_parse(const char *text, struct volume_options *opts);
 bool parse_luks_uuid(const char *text, char out[UUID_STRING_LEN + 1]);
 bool parse_bool_value(const char *text, bool *out);
 bool mapping_name_valid(const char *name);
+bool device_spec_valid(const char *dev);
 const char *volume_label(const struct volume *v);
 
 /* cmdline.c */

@@ -64,6 +64,19 @@ bool mapping_name_valid(const char *name)
 	return true;
 }
 
+/* A path, or a tag the initramfs can resolve. */
+bool device_spec_valid(const char *dev)
+{
+	static const char *const prefixes[] = { "/", "UUID=", "LABEL=", "PARTUUID=", "PARTLABEL=" };
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(prefixes); i++)
+		if (strncmp(dev, prefixes[i], strlen(prefixes[i])) == 0 &&
+		    dev[strlen(prefixes[i])] != '\0')
+			return true;
+	return false;
+}
+
 /* A LUKS UUID, with or without dracut's "luks-" prefix; stored lowercase. */
 bool parse_luks_uuid(const char *text, char out[UUID_STRING_LEN + 1])
 {

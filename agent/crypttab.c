@@ -90,8 +90,9 @@ static int parse_line(struct config *cfg, char *line, unsigned lineno, const cha
 		log_err("crypttab line %u: '%s' is not a valid mapping name", lineno, f[0]);
 		return -EINVAL;
 	}
-	if (!copy_string(v.device, sizeof(v.device), f[1])) {
-		log_err("crypttab line %u: the device is too long", lineno);
+	if (!device_spec_valid(f[1]) || !copy_string(v.device, sizeof(v.device), f[1])) {
+		log_err("crypttab line %u: the device must be a path or UUID=, LABEL=, PARTUUID=, "
+			"PARTLABEL= (at most %d bytes)", lineno, PATH_MAX - 1);
 		return -EINVAL;
 	}
 	volume_options_parse(options, &v.options);

@@ -60,6 +60,8 @@ static void test_malformed(void)
 	tap_check(parse(&cfg, "justname\n", NULL) < 0, "one field refused");
 	tap_check(parse(&cfg, "a /dev/vdb none luks extra\n", NULL) < 0, "five fields refused");
 	tap_check(parse(&cfg, "a/b /dev/vdb none\n", NULL) < 0, "bad mapping name refused");
+	tap_check(parse(&cfg, "a vdb none\n", NULL) < 0, "relative device refused");
+	tap_check(parse(&cfg, "a LABEL= none\n", NULL) < 0, "empty LABEL= refused");
 	tap_check(parse(&cfg, "a /dev/vdb none\na /dev/vdc none\n", NULL) < 0,
 		  "one name for two devices refused");
 	tap_check(parse(&cfg, "a /dev/vdb none\nb /dev/vdb none\n", NULL) < 0,

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# The agent under valgrind: no memory errors and no leaks on a success,
+# a failure, a wipe-only run and a missing device.
+. "$(dirname "$0")/lib.sh"
+
+if [ "${SANITIZED:-0}" = 1 ]; then
+	tap_skip valgrind "the ASan build cannot run under valgrind"
+	tap_done
+	exit
+fi
+command -v valgrind >/dev/null || { tap_not_ok "valgrind is installed"; tap_done; exit; }
+
+AGENT_WRAPPER="valgrind --quiet --error-exitcode=99 --leak-check=full
+	--show-leak-kinds=definite,indirect,possible
+	--errors-for-leak-kinds=definite,indirect,possible
+	--suppressions=$TOP/tests/valgrind.supp"
+
+new_secret >"$FIX/key"
+new_secret >"$FIX/wrong"
+make_luks "$DEVICES/disk.img" luks2 "$FIX/key"
+U=$(luks_uuid "$DEVICES/disk.img")
+
+put_secret "$GUID_A" "$FIX/key"
+run_agent valgrind-success "rd.luks.uuid=$U rd.coco.key=$GUID_A rd.coco.debug"
+rc_is valgrind-success 0
+
+put_secret "$GUID_A" "$FIX/wrong"
+put_secret "$GUID_B" "$FIX/wrong"
+run_agent valgrind-failure "rd.luks.uuid=$U rd.coco.try-all rd.luks.uuid=0e0e0e0e-1111-4222-8333-444444444444 rd.coco.timeout=0"
+rc_is valgrind-failure 1
+
+put_secret "$GUID_A" "$FIX/key"
+run_agent valgrind-wipe-only "rd.coco.key=$GUID_A rd.luks.uuid=$U" --wipe-only
+rc_is valgrind-wipe-only 0
+
+put_secret "$GUID_A" "$FIX/key"
+printf 'bad\n' >"$FIX/crypttab"
+run_agent valgrind-config-error "rd.luks.uuid=$U"
+rc_is valgrind-config-error 2
+tap_done
