@@ -35,6 +35,15 @@ LDFLAGS += -fsanitize=address,undefined
 COMMON_CFLAGS := $(filter-out -D_FORTIFY_SOURCE=2,$(COMMON_CFLAGS))
 endif
 
+# V=1 shows whole compiler command lines.
+ifeq ($(V),1)
+Q :=
+say = @true
+else
+Q := @
+say = @printf '  %-7s %s\n'
+endif
+
 CFLAGS ?=
 ALL_CFLAGS = $(COMMON_CFLAGS) $(OPT_CFLAGS) $(CFLAGS)
 
@@ -46,7 +55,8 @@ deps:
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(EXTRA_CFLAGS_$(firstword $(subst /, ,$<))) -c -o $@ $<
+	$(say) CC $@
+	$(Q)$(CC) $(ALL_CFLAGS) $(EXTRA_CFLAGS_$(firstword $(subst /, ,$<))) -c -o $@ $<
 
 include agent/agent.mk
 -include tools/coco-secret/coco-secret.mk

@@ -12,7 +12,8 @@ AGENT_LIB_OBJS = $(patsubst %.c,$(BUILD)/%.o,$(AGENT_LIB_SRCS))
 all: $(BUILD)/coco-unlock
 
 $(BUILD)/coco-unlock: $(BUILD)/agent/main.o $(AGENT_LIB_OBJS)
-	$(CC) -o $@ $^ $(LDFLAGS) $(AGENT_LIBS)
+	$(say) LD $@
+	$(Q)$(CC) -o $@ $^ $(LDFLAGS) $(AGENT_LIBS)
 
 install: install-agent
 .PHONY: install-agent

@@ -25,7 +25,8 @@ test_env = TOP=$(CURDIR) BUILD=$(abspath $(1)) CACHE=$(CACHE) \
 
 $(BUILD)/tests/test-%: tests/unit/test-%.c $(AGENT_LIB_OBJS)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Iagent -o $@ $< $(AGENT_LIB_OBJS) $(LDFLAGS) $(AGENT_LIBS)
+	$(say) CCLD $@
+	$(Q)$(CC) $(ALL_CFLAGS) -Iagent -o $@ $< $(AGENT_LIB_OBJS) $(LDFLAGS) $(AGENT_LIBS)
 
 .PHONY: check check-programs check-phases
 check-programs: $(CHECK_PROGRAMS)
