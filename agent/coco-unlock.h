@@ -231,6 +231,7 @@ const char *key_rule_name(enum key_rule rule);
 
 /* unlock.c */
 void unlock_setup_logging(bool debug);
+uint32_t activation_flags(const struct volume_options *o, bool dry_run);
 int unlock_volume(const struct config *cfg, const struct options *opts,
 		  struct secret_area *area, struct secret_buf *buf, struct volume *v);
 int volume_mark_planned_secrets(const struct config *cfg, struct secret_area *area,

@@ -30,7 +30,7 @@ void unlock_setup_logging(bool debug)
 	crypt_set_log_callback(NULL, cryptsetup_log, NULL);
 }
 
-static uint32_t activation_flags(const struct volume_options *o, bool dry_run)
+uint32_t activation_flags(const struct volume_options *o, bool dry_run)
 {
 	uint32_t flags = 0;
 

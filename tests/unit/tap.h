@@ -8,17 +8,16 @@
 static int tap_count;
 static int tap_failed;
 
+/* Evaluates @cond once: it may have side effects. */
 #define tap_check(cond, ...) do {					\
+	int ok_ = !!(cond);						\
 	tap_count++;							\
-	if (cond) {							\
-		printf("ok %d - ", tap_count);				\
-	} else {							\
+	if (!ok_)							\
 		tap_failed++;						\
-		printf("not ok %d - ", tap_count);			\
-	}								\
+	printf("%s %d - ", ok_ ? "ok" : "not ok", tap_count);		\
 	printf(__VA_ARGS__);						\
 	printf("\n");							\
-	if (!(cond))							\
+	if (!ok_)							\
 		printf("#   failed at %s:%d: %s\n", __FILE__, __LINE__, #cond); \
 } while (0)
 
