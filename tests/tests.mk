@@ -45,3 +45,13 @@ check:
 		$(call test_env,$(BUILD),0) $(RUN_TESTS) --phase boot --timeout 1800 --results $(RESULTS) $(BOOT_TESTS); \
 	else echo "boot 0 1 0" >>$(RESULTS); echo "boot: building the boot prerequisites failed"; fi)
 	@$(RUN_TESTS) --total --results $(RESULTS)
+
+# Figures, not tests: sizes and times printed for the record.
+BENCHES ?=
+.PHONY: bench
+bench:
+	@tools/install-deps.sh build test
+	@$(MAKE) --no-print-directory $(BUILD)/coco-unlock
+	@for b in tests/bench/bench-agent.sh $(BENCHES); do \
+		$(call test_env,$(BUILD),0) $$b || exit 1; \
+	done
