@@ -1,0 +1,60 @@
+#!/bin/bash
+# dracut module: unlock LUKS volumes with secrets injected into a
+# confidential VM (efi_secret), before the crypt module asks for a
+# passphrase, and wipe the secrets before switch_root.
+
+# The static build when installed (one file, no libraries), else the
+# dynamic one.
+coco_unlock_binary() {
+    local bin
+    for bin in /usr/lib/coco-unlock/coco-unlock.static /usr/sbin/coco-unlock /usr/bin/coco-unlock; do
+        [[ -x "$dracutsysrootdir$bin" ]] && { echo "$bin"; return 0; }
+    done
+    return 1
+}
+
+# called by dracut
+check() {
+    local fs
+    coco_unlock_binary > /dev/null || return 1
+    # Host-only images get the module where the host has LUKS volumes.
+    if [[ $hostonly ]]; then
+        for fs in "${host_fs_types[@]}"; do
+            [[ $fs == "crypto_LUKS" ]] && return 0
+        done
+        return 255
+    fi
+    return 0
+}
+
+# called by dracut
+depends() {
+    echo crypt
+    return 0
+}
+
+# called by dracut
+installkernel() {
+    instmods efi_secret dm_crypt
+    # The static build uses the kernel's crypto API (AF_ALG) for keyslots.
+    hostonly='' instmods af_alg algif_hash algif_skcipher
+}
+
+# called by dracut
+install() {
+    local bin
+    bin=$(coco_unlock_binary) || return 1
+    inst_binary "$bin" /usr/sbin/coco-unlock
+    inst_script "$moddir/coco-unlock-dracut.sh" /usr/sbin/coco-unlock-dracut
+
+    if dracut_module_included "systemd"; then
+        inst_simple "$moddir/coco-unlock.service" "$systemdsystemunitdir/coco-unlock.service"
+        mkdir -p "$initdir$systemdsystemunitdir/sysinit.target.wants"
+        ln_r "$systemdsystemunitdir/coco-unlock.service" \
+            "$systemdsystemunitdir/sysinit.target.wants/coco-unlock.service"
+    else
+        # Settled jobs run in name order: 00 comes before cryptroot-ask-*.
+        inst_hook initqueue/settled 00 "$moddir/coco-unlock-settled.sh"
+    fi
+    inst_hook pre-pivot 10 "$moddir/coco-unlock-wipe.sh"
+}

@@ -1,0 +1,13 @@
+# The dracut module 91coco-unlock.
+DRACUT_MODULE_DIR ?= $(PREFIX)/lib/dracut/modules.d/91coco-unlock
+DRACUT_FILES := module-setup.sh coco-unlock-dracut.sh coco-unlock-settled.sh \
+	coco-unlock-wipe.sh coco-unlock.service
+
+install: install-dracut
+.PHONY: install-dracut
+install-dracut:
+	install -d $(DESTDIR)$(DRACUT_MODULE_DIR)
+	for f in $(DRACUT_FILES); do \
+		mode=0644; case $$f in *.sh) mode=0755 ;; esac; \
+		install -m $$mode dracut-module/91coco-unlock/$$f $(DESTDIR)$(DRACUT_MODULE_DIR)/$$f; \
+	done
