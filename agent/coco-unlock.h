@@ -5,6 +5,7 @@
  */
 #pragma once
 
+#include <dirent.h>
 #include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -209,6 +210,7 @@ int efi_secret_module_load(const char *kmod_dir);
 int secret_area_open(struct secret_area *area, const struct options *opts);
 int secret_area_open_dir(struct secret_area *area, const char *dir, bool need_securityfs);
 void secret_area_close(struct secret_area *area);
+DIR *secret_area_opendir(const struct secret_area *area);
 int secret_area_find(const struct secret_area *area, const struct guid *guid);
 int secret_area_read(struct secret_area *area, size_t index, struct secret_buf *buf);
 

@@ -52,22 +52,36 @@ static int compare_guids(const void *a, const void *b)
 	return strcmp(((const struct guid *)a)->str, ((const struct guid *)b)->str);
 }
 
-static int list_secrets(struct secret_area *area)
+/*
+ * A fresh listing of the open directory. The duplicate descriptor shares
+ * the file offset of earlier listings, hence the rewind.
+ */
+DIR *secret_area_opendir(const struct secret_area *area)
 {
-	struct dirent *de;
-	bool warned = false;
 	DIR *d;
 	int fd;
 
 	fd = dup(area->dirfd);
 	if (fd < 0)
-		return -errno;
+		return NULL;
 	d = fdopendir(fd);
 	if (d == NULL) {
 		close(fd);
-		return -errno;
+		return NULL;
 	}
 	rewinddir(d);
+	return d;
+}
+
+static int list_secrets(struct secret_area *area)
+{
+	struct dirent *de;
+	bool warned = false;
+	DIR *d;
+
+	d = secret_area_opendir(area);
+	if (d == NULL)
+		return -errno;
 	while ((de = readdir(d)) != NULL) {
 		struct guid g;
 

@@ -76,19 +76,12 @@ static int wipe_one(struct secret_area *area, const char *name)
 static int wipe_every_file(struct secret_area *area)
 {
 	struct dirent *de;
-	int fd, r = 0;
+	int r = 0;
 	DIR *d;
 
-	fd = dup(area->dirfd);
-	if (fd < 0)
+	d = secret_area_opendir(area);
+	if (d == NULL)
 		return -errno;
-	d = fdopendir(fd);
-	if (d == NULL) {
-		close(fd);
-		return -errno;
-	}
-	/* The duplicate shares the listing's offset, which is at the end. */
-	rewinddir(d);
 	while ((de = readdir(d)) != NULL)
 		if (guid_parse(de->d_name, NULL) && wipe_one(area, de->d_name) < 0)
 			r = -EIO;
