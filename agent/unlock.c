@@ -147,7 +147,13 @@ static int load_volume(struct crypt_device **cd, struct volume *v)
 	}
 	r = crypt_load(*cd, CRYPT_LUKS, NULL);
 	if (r < 0) {
-		log_err("%s: %s is not a LUKS volume", volume_label(v), v->path);
+		/* -EINVAL is "no LUKS header"; anything else (no crypto backend,
+		 * I/O) deserves its own reason. */
+		if (r == -EINVAL)
+			log_err("%s: %s is not a LUKS volume", volume_label(v), v->path);
+		else
+			log_err("%s: cannot load the LUKS header of %s: %s", volume_label(v),
+				v->path, strerror(-r));
 		crypt_free(*cd);
 		return r;
 	}

@@ -4,6 +4,7 @@
 #   unit    C unit tests of the agent's parsers and helpers
 #   agent   the real coco-unlock binary against LUKS image files (--dry-run)
 #   secret  coco-secret (tables, enrollment)
+#   hooks   the mkinitcpio hook against mkinitcpio's documented contract
 #   asan    unit + agent + secret again, built with ASan and UBSan
 #   boot    QEMU boots with a real kernel's efi_secret
 # Other fragments add to SECRET_TESTS, BOOT_TESTS and CHECK_DEPS.
@@ -14,6 +15,7 @@ UNIT_TEST_NAMES := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test-*.c))
 UNIT_TEST_BINS = $(addprefix $(BUILD)/tests/,$(UNIT_TEST_NAMES))
 AGENT_TESTS := $(sort $(wildcard tests/agent/test-*.sh))
 SECRET_TESTS ?=
+HOOK_TESTS ?=
 BOOT_TESTS ?=
 CHECK_DEPS ?=
 # Programs a phase's tests need built.
@@ -39,6 +41,7 @@ check:
 	-@$(RUN_TESTS) --phase unit --results $(RESULTS) $(UNIT_TEST_BINS)
 	-@$(call test_env,$(BUILD),0) $(RUN_TESTS) --phase agent --results $(RESULTS) $(AGENT_TESTS)
 	$(if $(SECRET_TESTS),-@$(call test_env,$(BUILD),0) $(RUN_TESTS) --phase secret --results $(RESULTS) $(SECRET_TESTS))
+	$(if $(HOOK_TESTS),-@$(call test_env,$(BUILD),0) $(RUN_TESTS) --phase hooks --results $(RESULTS) $(HOOK_TESTS))
 	-@$(call test_env,build-asan,1) $(RUN_TESTS) --phase asan --results $(RESULTS) \
 		$(addprefix build-asan/tests/,$(UNIT_TEST_NAMES)) $(AGENT_TESTS) $(SECRET_TESTS)
 	$(if $(BOOT_TESTS),-@if $(MAKE) --no-print-directory boot-prereqs; then \

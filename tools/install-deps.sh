@@ -10,11 +10,11 @@ pkgs=
 for group in "$@"; do
 	case $group in
 	build) pkgs="$pkgs gcc make pkg-config libcryptsetup-dev libkmod-dev libjson-c-dev" ;;
-	test) pkgs="$pkgs cryptsetup-bin valgrind e2fsprogs xxd" ;;
+	test) pkgs="$pkgs cryptsetup-bin valgrind e2fsprogs xxd busybox-static dash util-linux" ;;
 	boot) pkgs="$pkgs qemu-system-x86 ovmf gnu-efi mtools dosfstools busybox-static \
 		e2fsprogs cpio kmod linux-source-6.1 bc bison flex libelf-dev libssl-dev xz-utils" ;;
 	static) pkgs="$pkgs musl-tools dpkg-dev autoconf automake libtool autopoint gettext \
-		pkgconf gperf" ;;
+		pkgconf gperf cmake debian-archive-keyring" ;;
 	dracut) pkgs="$pkgs dracut-core systemd" ;;
 	*) echo "install-deps.sh: unknown group '$group'" >&2; exit 2 ;;
 	esac
