@@ -19,3 +19,4 @@ install: install-agent
 .PHONY: install-agent
 install-agent: $(BUILD)/coco-unlock
 	install -D -m 0755 $(BUILD)/coco-unlock $(DESTDIR)$(SBINDIR)/coco-unlock
+	install -D -m 0644 agent/coco-unlock.8 $(DESTDIR)$(MANDIR)/man8/coco-unlock.8
