@@ -204,7 +204,7 @@ int cryptdevice_parse(const char *value, struct volume *v);
 int crypttab_parse(struct config *cfg, const char *text, const char *secrets_dir);
 
 /* module-load.c */
-int efi_secret_module_load(const char *kmod_dir);
+int module_load(const char *kmod_dir, const char *name);
 
 /* secret-area.c */
 int secret_area_open(struct secret_area *area, const struct options *opts);

@@ -10,6 +10,7 @@
  *   4. wipe the secrets, whatever happened in 3, and report.
  */
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -20,6 +21,15 @@ static void make_lock_dir(void)
 {
 	if (access("/run", W_OK) == 0)
 		mkdir("/run/cryptsetup", 0700);
+}
+
+/* Mappings need dm_crypt; a failure here shows again, clearer, at activation. */
+static void load_device_mapper(const struct options *opts)
+{
+	int r = module_load(opts->kmod_dir, "dm_crypt");
+
+	if (r < 0)
+		log_debug("cannot load dm_crypt: %s", strerror(-r));
 }
 
 /* In the initramfs messages go to the kernel log, elsewhere to stderr. */
@@ -40,6 +50,8 @@ static int unlock_and_wipe(struct config *cfg, const struct options *opts,
 		return EXIT_SOME_CLOSED;
 	}
 	volumes_discover(cfg, opts);
+	if (!opts->dry_run && cfg->n_volumes > 0)
+		load_device_mapper(opts);
 	status = volumes_unlock_all(cfg, opts, area, &buf);
 	secret_buf_free(&buf);
 	wipe_secrets(area, cfg->wipe);

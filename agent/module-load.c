@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * Loading efi_secret through libkmod. The kernel registers the platform
- * device whenever the firmware published a secret area, but udev's
- * autoload by alias is not guaranteed (the device type may change), so
- * the agent loads the module itself. Already loaded or built in is fine.
+ * Loading modules through libkmod: efi_secret, because udev's autoload by
+ * alias is not guaranteed (the device type may change), and dm_crypt,
+ * because a static agent in a minimal initramfs has no modprobe to rely
+ * on. Already loaded or built in is fine.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -13,8 +13,6 @@
 #include <libkmod.h>
 
 #include "coco-unlock.h"
-
-#define EFI_SECRET_MODULE "efi_secret"
 
 static void kmod_log(void *data, int priority, const char *file, int line,
 		     const char *fn, const char *format, va_list args)
@@ -32,7 +30,7 @@ static int insert_module(struct kmod_module *mod)
 	int r;
 
 	if (state == KMOD_MODULE_BUILTIN || state == KMOD_MODULE_LIVE) {
-		log_debug("%s is %s", EFI_SECRET_MODULE,
+		log_debug("%s is %s", kmod_module_get_name(mod),
 			  state == KMOD_MODULE_BUILTIN ? "built in" : "already loaded");
 		return 0;
 	}
@@ -46,7 +44,7 @@ static int insert_module(struct kmod_module *mod)
 }
 
 /* 0 when loaded (or built in), -ENOENT when the module is unknown. */
-int efi_secret_module_load(const char *kmod_dir)
+int module_load(const char *kmod_dir, const char *name)
 {
 	struct kmod_list *list = NULL, *l;
 	struct kmod_ctx *ctx;
@@ -57,7 +55,7 @@ int efi_secret_module_load(const char *kmod_dir)
 		return -ENOMEM;
 	kmod_set_log_fn(ctx, kmod_log, NULL);
 
-	r = kmod_module_new_from_lookup(ctx, EFI_SECRET_MODULE, &list);
+	r = kmod_module_new_from_lookup(ctx, name, &list);
 	if (r < 0 || list == NULL) {
 		r = -ENOENT;
 		goto out;

@@ -157,7 +157,7 @@ int secret_area_open(struct secret_area *area, const struct options *opts)
 		dir = opts->secrets_dir;
 		r = secret_area_open_dir(area, dir, false);
 	} else {
-		r = efi_secret_module_load(opts->kmod_dir);
+		r = module_load(opts->kmod_dir, "efi_secret");
 		if (r == -ENOENT) {
 			/* It may still be built in without modules.builtin: look anyway. */
 			module_missing = true;

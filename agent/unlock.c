@@ -101,6 +101,9 @@ static void describe_failure(const struct volume *v, const struct secret_area *a
 		log_info("%s: secret %s (%s) does not open it", v->name, guid, key_rule_name(c->rule));
 	else if (r == -ENOMEM)
 		log_err("%s: not enough memory to open a keyslot with secret %s", v->name, guid);
+	else if (r == -ENOTSUP)
+		log_err("%s: cannot create the mapping: no device-mapper or dm-crypt in the kernel",
+			v->name);
 	else if (r != -ENODATA && r != -EFBIG)
 		log_err("%s: secret %s: %s", v->name, guid, strerror(-r));
 }
