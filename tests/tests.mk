@@ -17,6 +17,7 @@ AGENT_TESTS := $(sort $(wildcard tests/agent/test-*.sh))
 SECRET_TESTS ?=
 HOOK_TESTS ?=
 BOOT_TESTS ?=
+BOOT_COCO_UNLOCK ?= $(abspath $(BUILD))/coco-unlock
 CHECK_DEPS ?=
 # Programs a phase's tests need built.
 CHECK_PROGRAMS = $(BUILD)/coco-unlock $(UNIT_TEST_BINS) $(CHECK_EXTRA_PROGRAMS)
@@ -45,7 +46,7 @@ check:
 	-@$(call test_env,build-asan,1) $(RUN_TESTS) --phase asan --results $(RESULTS) \
 		$(addprefix build-asan/tests/,$(UNIT_TEST_NAMES)) $(AGENT_TESTS) $(SECRET_TESTS)
 	$(if $(BOOT_TESTS),-@if $(MAKE) --no-print-directory boot-prereqs; then \
-		$(call test_env,$(BUILD),0) $(RUN_TESTS) --phase boot --timeout 1800 --results $(RESULTS) $(BOOT_TESTS); \
+		$(call test_env,$(BUILD),0) COCO_UNLOCK=$(BOOT_COCO_UNLOCK) $(RUN_TESTS) --phase boot --timeout 1800 --results $(RESULTS) $(BOOT_TESTS); \
 	else echo "boot 0 1 0" >>$(RESULTS); echo "boot: building the boot prerequisites failed"; fi)
 	@$(RUN_TESTS) --total --results $(RESULTS)
 

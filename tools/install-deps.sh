@@ -12,7 +12,8 @@ for group in "$@"; do
 	build) pkgs="$pkgs gcc make pkg-config libcryptsetup-dev libkmod-dev libjson-c-dev" ;;
 	test) pkgs="$pkgs cryptsetup-bin valgrind e2fsprogs xxd busybox-static dash util-linux" ;;
 	boot) pkgs="$pkgs qemu-system-x86 ovmf gnu-efi mtools dosfstools busybox-static \
-		e2fsprogs cpio kmod linux-source-6.1 bc bison flex libelf-dev libssl-dev xz-utils" ;;
+		e2fsprogs cpio kmod linux-source-6.1 bc bison flex libelf-dev libssl-dev xz-utils \
+		cryptsetup-bin" ;;
 	static) pkgs="$pkgs musl-tools dpkg-dev autoconf automake libtool autopoint gettext \
 		pkgconf gperf cmake debian-archive-keyring" ;;
 	dracut) pkgs="$pkgs dracut-core systemd" ;;

@@ -1,0 +1,529 @@
+# shellcheck shell=bash
+# The QEMU boot harness: secret tables, encrypted disk images, the ESP, a
+# minimal initramfs, and one VM run. Sourced by tests/boot/test-*.sh and
+# tests/boot/demo.sh; later issues (dracut, mkinitcpio) reuse it.
+#
+# Environment: TOP (repo root), BUILD (absolute build dir), CACHE, and
+# COCO_UNLOCK (the coco-unlock binary put into the initramfs; dynamic or
+# static). Everything is made without root mounts or device-mapper.
+#
+# Files made here live in $BOOT_WORK (default $BUILD/boot): shared
+# fixtures (disk images, keys, initramfs) under fixtures/, rebuilt when
+# their inputs change, and one directory per test run under runs/.
+#
+# Serial-console protocol of the guest's init scripts (tests/boot/init,
+# tests/boot/root-init), one line each:
+#   INIT-START                     the initramfs /init runs
+#   COCO-UNLOCK-EXIT=<n>           coco-unlock's exit status
+#   COCO-UNLOCK-MS=<n>             how long it ran, in milliseconds
+#   <stage>: SECRETS-DIR present|absent      stage is initrd or root
+#   <stage>: SECRET-PRESENT <guid> / SECRET-GONE <guid>  (for cocotest.guids=)
+#   <stage>: SECRET-SHA256 <guid> <hash>      (mode list only)
+#   initrd: MAPPED <name>          a /dev/mapper entry after coco-unlock
+#   FALLBACK                       coco-unlock failed: no switch_root
+#   ROOT-OK <marker>               the encrypted root's init runs
+#   VOLUME-ROOT <name>             the unlocked volume mounted as root
+#   VOLUME-OK <name> <marker>      another unlocked volume mounted from root
+#   GUEST-DONE                     just before power-off
+
+: "${TOP:?TOP must be set}"
+: "${BUILD:?BUILD must be set}"
+CACHE=${CACHE:-$HOME/.cache/coco-unlock}
+COCO_UNLOCK=${COCO_UNLOCK:-$BUILD/coco-unlock}
+BOOT_SRC=$TOP/tests/boot
+BOOT_WORK=${BOOT_WORK:-$BUILD/boot}
+BOOT_TIMEOUT=${BOOT_TIMEOUT:-180}
+OVMF_CODE=${OVMF_CODE:-/usr/share/OVMF/OVMF_CODE_4M.fd}
+OVMF_VARS=${OVMF_VARS:-/usr/share/OVMF/OVMF_VARS_4M.fd}
+INJECTOR=${INJECTOR:-$BUILD/coco-inject.efi}
+
+# Constants for the test scripts.
+# shellcheck disable=SC2034
+# The conventional disk-passphrase GUID (GRUB efisecret, sevctl, libvirt).
+GUID_DISK=736869e5-84f0-4973-92ec-06879ce3da0b
+SECRET_TABLE_GUID=1e74f542-71dd-4d66-963e-ef4287ff173b
+# Fixed LUKS UUIDs of the test volumes.
+ROOT_UUID=0c0c0001-0000-4000-8000-000000000001
+DATA_UUID=0c0c0002-0000-4000-8000-000000000002
+
+boot_log() { echo "# boot: $*" >&2; }
+boot_die() { echo "boot: error: $*" >&2; return 1; }
+
+# ---------------------------------------------------------------------------
+# Secret tables (until coco-secret builds them)
+
+# guid_hex GUID: the 16 bytes of GUID in EFI (mixed-endian) order, as hex.
+guid_hex() {
+	local g=${1,,}
+	[[ $g =~ ^([0-9a-f]{8})-([0-9a-f]{4})-([0-9a-f]{4})-([0-9a-f]{4})-([0-9a-f]{12})$ ]] ||
+		{ boot_die "not a GUID: $1"; return 1; }
+	local a=${BASH_REMATCH[1]} b=${BASH_REMATCH[2]} c=${BASH_REMATCH[3]}
+	printf '%s%s%s%s%s%s%s%s%s%s\n' \
+		"${a:6:2}" "${a:4:2}" "${a:2:2}" "${a:0:2}" "${b:2:2}" "${b:0:2}" \
+		"${c:2:2}" "${c:0:2}" "${BASH_REMATCH[4]}" "${BASH_REMATCH[5]}"
+}
+
+# le32_hex N: N as 4 little-endian bytes, in hex.
+le32_hex() {
+	local h
+	h=$(printf '%08x' "$1")
+	printf '%s%s%s%s\n' "${h:6:2}" "${h:4:2}" "${h:2:2}" "${h:0:2}"
+}
+
+# hex_append HEX FILE: appends the bytes HEX spells to FILE.
+hex_append() {
+	local hex=$1 esc=
+	while [ -n "$hex" ]; do
+		esc+="\\x${hex:0:2}"
+		hex=${hex:2}
+	done
+	# shellcheck disable=SC2059
+	printf "$esc" >>"$2"
+}
+
+# secret_table OUT GUID=FILE...: a table in efi_secret's layout: header
+# {guid, u32 total length}, then {guid, u32 20+datalen, data} per entry,
+# zero-padded to a multiple of 16 bytes after the header's length, as
+# sevctl does. Options before OUT change it for the failure scenarios:
+#   --header-guid GUID   another header GUID (an unpopulated area)
+#   --corrupt            the first entry's length runs past the table
+secret_table() {
+	local header=$SECRET_TABLE_GUID corrupt=0 out arg guid file size total pad
+	while [ $# -gt 0 ]; do
+		case $1 in
+		--header-guid) header=$2; shift 2 ;;
+		--corrupt) corrupt=1; shift ;;
+		*) break ;;
+		esac
+	done
+	out=$1
+	shift
+	total=20
+	for arg in "$@"; do
+		file=${arg#*=}
+		[ -f "$file" ] || { boot_die "secret_table: no file $file"; return 1; }
+		total=$((total + 20 + $(stat -c %s "$file")))
+	done
+	: >"$out"
+	hex_append "$(guid_hex "$header")$(le32_hex "$total")" "$out" || return 1
+	for arg in "$@"; do
+		guid=${arg%%=*} file=${arg#*=}
+		size=$(( $(stat -c %s "$file") + 20 ))
+		[ "$corrupt" = 1 ] && size=$((total + 1)) corrupt=0
+		hex_append "$(guid_hex "$guid")$(le32_hex "$size")" "$out" || return 1
+		cat "$file" >>"$out"
+	done
+	pad=$(( (16 - total % 16) % 16 ))
+	[ "$pad" -gt 0 ] && head -c "$pad" /dev/zero >>"$out"
+	return 0
+}
+
+# ---------------------------------------------------------------------------
+# Caching of fixtures: fixture_fresh NAME INPUT... succeeds when
+# $BOOT_WORK/fixtures/NAME.stamp records the same hash of the INPUTs (files
+# are hashed by content, other words as they are); fixture_done writes it.
+
+fixture_hash() {
+	local i
+	for i in "$@"; do
+		if [ -f "$i" ]; then
+			sha256sum <"$i"
+		else
+			echo "$i"
+		fi
+	done | sha256sum | cut -c1-16
+}
+
+fixture_fresh() {
+	local name=$1
+	shift
+	[ -f "$BOOT_WORK/fixtures/$name.stamp" ] &&
+		[ "$(cat "$BOOT_WORK/fixtures/$name.stamp")" = "$(fixture_hash "$@")" ]
+}
+
+fixture_done() {
+	local name=$1
+	shift
+	fixture_hash "$@" >"$BOOT_WORK/fixtures/$name.stamp"
+}
+
+# ---------------------------------------------------------------------------
+# The kernel
+
+# boot_kernel: sets KERNEL_DIR (bzImage, modules/, release), building the
+# kernel when the cache has none (slow: minutes).
+boot_kernel() {
+	KERNEL_DIR=$(CACHE=$CACHE "$BOOT_SRC/build-kernel.sh") || return 1
+	KERNEL_RELEASE=$(cat "$KERNEL_DIR/release")
+}
+
+# ---------------------------------------------------------------------------
+# Disk images
+
+# busybox_tree DIR: busybox-static as DIR/bin/busybox with a link per applet.
+busybox_tree() {
+	local dir=$1 applet
+	mkdir -p "$dir/bin" "$dir/sbin"
+	# ldd fails on a static binary.
+	if [ ! -x /bin/busybox ] || ldd /bin/busybox >/dev/null 2>&1; then
+		boot_die "/bin/busybox is missing or not static (install busybox-static)"
+		return 1
+	fi
+	cp /bin/busybox "$dir/bin/busybox"
+	for applet in $(/bin/busybox --list); do
+		[ -e "$dir/bin/$applet" ] || ln -s busybox "$dir/bin/$applet"
+	done
+}
+
+# root_tree DIR MARKER: the encrypted root's content: busybox, the
+# root-init script as /sbin/init, and /coco-test-volume holding MARKER.
+root_tree() {
+	local dir=$1
+	rm -rf "$dir"
+	mkdir -p "$dir"/{proc,sys,dev,run,tmp,mnt,etc}
+	busybox_tree "$dir" || return 1
+	install -m 0755 "$BOOT_SRC/root-init" "$dir/sbin/init"
+	echo "$2" >"$dir/coco-test-volume"
+	cat >"$dir/etc/motd" <<-'EOF'
+	Hello from the encrypted root: coco-unlock opened it with a secret
+	that the "firmware" (coco-inject.efi) injected, and wiped that secret.
+	EOF
+}
+
+# luks_image IMG DIR UUID KEYFILE [FS_MIB]: an ext4 filesystem made from DIR
+# (mke2fs -d), encrypted in place as LUKS2 with one PBKDF2 keyslot (1000
+# iterations: fast under TCG) whose passphrase is KEYFILE's bytes.
+luks_image() {
+	local img=$1 dir=$2 uuid=$3 key=$4 mib=${5:-24}
+	rm -f "$img"
+	truncate -s $(( (mib + 16) * 1024 * 1024 )) "$img"
+	mke2fs -q -t ext4 -F -L coco-test -d "$dir" "$img" "${mib}M" ||
+		{ boot_die "mke2fs failed for $img"; return 1; }
+	# --disable-locks: a user who cannot write /run/cryptsetup can do it too;
+	# the image is ours alone.
+	cryptsetup reencrypt --disable-locks --batch-mode --encrypt --type luks2 \
+		--reduce-device-size 16M --force-offline-reencrypt \
+		--pbkdf pbkdf2 --pbkdf-force-iterations 1000 --hash sha256 \
+		--uuid "$uuid" --key-file "$key" "$img" >/dev/null ||
+		{ boot_die "cryptsetup reencrypt failed for $img"; return 1; }
+}
+
+# random_key FILE: 32 printable random bytes, no newline.
+random_key() {
+	head -c 24 /dev/urandom | base64 | tr -d '\n' >"$1"
+}
+
+# boot_disks: the shared encrypted disks and their keys, made once:
+#   fixtures/root.img (UUID $ROOT_UUID, key fixtures/root.key),
+#   fixtures/data.img (UUID $DATA_UUID, key fixtures/data.key),
+#   fixtures/other.key, fixtures/wrong.key (opens nothing).
+# Sets FIX to the fixtures directory.
+boot_disks() {
+	FIX=$BOOT_WORK/fixtures
+	mkdir -p "$FIX"
+	local inputs=("$BOOT_SRC/lib.sh" "$BOOT_SRC/root-init" /bin/busybox)
+	(
+		flock 8
+		fixture_fresh disks "${inputs[@]}" && exit 0
+		boot_log "making the encrypted disk images"
+		local start=$SECONDS
+		rm -f "$FIX"/disks.stamp
+		for k in root data other wrong; do random_key "$FIX/$k.key"; done
+		root_tree "$FIX/root-tree" root || exit 1
+		luks_image "$FIX/root.img" "$FIX/root-tree" "$ROOT_UUID" "$FIX/root.key" || exit 1
+		rm -rf "$FIX/data-tree"
+		mkdir -p "$FIX/data-tree"
+		echo data >"$FIX/data-tree/coco-test-volume"
+		luks_image "$FIX/data.img" "$FIX/data-tree" "$DATA_UUID" "$FIX/data.key" 8 || exit 1
+		rm -rf "$FIX/root-tree" "$FIX/data-tree"
+		fixture_done disks "${inputs[@]}"
+		boot_log "disk images made in $((SECONDS - start)) s"
+	) 8>"$FIX/disks.lock"
+}
+
+# ---------------------------------------------------------------------------
+# The initramfs
+
+# copy_with_libs ROOT BINARY DEST: BINARY as ROOT/DEST plus, for a dynamic
+# binary, its shared libraries (ldd), the dynamic loader and libgcc_s.so.1
+# (glibc dlopens it for pthread_exit; ldd does not list it).
+copy_with_libs() {
+	local root=$1 bin=$2 dest=$3 lib
+	install -D -m 0755 "$bin" "$root/$dest"
+	ldd "$bin" >/dev/null 2>&1 || return 0
+	for lib in $(ldd "$bin" | grep -o '/[^ ]*') \
+		$(ldconfig -p | awk '/libgcc_s\.so\.1 .*x86-64/ { print $NF; exit }'); do
+		[ -e "$root$lib" ] && continue
+		mkdir -p "$root$(dirname "$lib")"
+		cp -L "$lib" "$root$lib"
+	done
+}
+
+# modules_closure MODULE...: the .ko paths (relative to the release's module
+# dir) of MODULEs and everything they depend on, from modules.dep.
+modules_closure() {
+	local dep=$KERNEL_DIR/modules/lib/modules/$KERNEL_RELEASE/modules.dep
+	local todo=("$@") seen=" " m path line
+	while [ ${#todo[@]} -gt 0 ]; do
+		m=${todo[0]}
+		todo=("${todo[@]:1}")
+		m=${m//_/-}
+		line=$(grep -E "(^|/)(${m}|${m//-/_})\.ko:" "$dep") ||
+			{ boot_die "module $m not in $dep"; return 1; }
+		path=${line%%:*}
+		case $seen in *" $path "*) continue ;; esac
+		seen+="$path "
+		echo "$path"
+		for path in ${line#*:}; do
+			todo+=("$(basename "$path" .ko)")
+		done
+	done
+}
+
+# boot_initramfs: the test initramfs (cpio newc, gzip) with busybox,
+# $COCO_UNLOCK and its libraries, cryptsetup (for the manual mode),
+# efi_secret and dm-crypt with their dependencies, and tests/boot/init.
+# Sets INITRD. Needs boot_kernel first.
+boot_initramfs() {
+	FIX=$BOOT_WORK/fixtures
+	INITRD=$FIX/initrd.img
+	mkdir -p "$FIX"
+	[ -x "$COCO_UNLOCK" ] || { boot_die "no coco-unlock binary at $COCO_UNLOCK"; return 1; }
+	local inputs=("$BOOT_SRC/lib.sh" "$BOOT_SRC/init" "$COCO_UNLOCK" /bin/busybox
+		"$KERNEL_DIR" "$(command -v cryptsetup || echo none)")
+	(
+		flock 8
+		fixture_fresh initrd "${inputs[@]}" && exit 0
+		local start=$SECONDS root=$FIX/initrd-tree m moddir
+		rm -rf "$root" "$FIX/initrd.stamp"
+		mkdir -p "$root"/{proc,sys,dev,run/cryptsetup,tmp,newroot,etc,mnt}
+		busybox_tree "$root" || exit 1
+		install -m 0755 "$BOOT_SRC/init" "$root/init"
+		copy_with_libs "$root" "$COCO_UNLOCK" sbin/coco-unlock || exit 1
+		if command -v cryptsetup >/dev/null; then
+			copy_with_libs "$root" "$(command -v cryptsetup)" sbin/cryptsetup || exit 1
+		fi
+		# coco-unlock logs to /dev/kmsg when this file exists.
+		printf 'NAME="coco-unlock boot test initramfs"\nID=coco-test\n' >"$root/etc/initrd-release"
+		moddir=lib/modules/$KERNEL_RELEASE
+		mkdir -p "$root/$moddir"
+		for m in $(modules_closure efi_secret dm_crypt); do
+			install -D -m 0644 "$KERNEL_DIR/modules/$moddir/$m" "$root/$moddir/$m"
+		done
+		cp "$KERNEL_DIR/modules/$moddir"/modules.{order,builtin,builtin.modinfo} "$root/$moddir/"
+		/sbin/depmod -b "$root" "$KERNEL_RELEASE" || exit 1
+		(cd "$root" && find . -mindepth 1 | LC_ALL=C sort |
+			cpio --quiet -o -H newc -R 0:0 | gzip -6 >"$INITRD.tmp") || exit 1
+		mv "$INITRD.tmp" "$INITRD"
+		rm -rf "$root"
+		fixture_done initrd "${inputs[@]}"
+		boot_log "initramfs made in $((SECONDS - start)) s: $(stat -c %s "$INITRD") bytes"
+	) 8>"$FIX/initrd.lock"
+}
+
+# ---------------------------------------------------------------------------
+# The ESP
+
+# esp_image IMG CMDLINE [TABLE]: a FAT image (no partition table) holding
+# \EFI\BOOT\BOOTX64.EFI (coco-inject.efi), \vmlinuz, \initrd.img,
+# \coco\cmdline.txt and, when TABLE is given, \coco\secret-table.bin.
+esp_image() {
+	local img=$1 cmdline=$2 table=${3:-} tmp
+	rm -f "$img"
+	truncate -s 48M "$img"
+	mkfs.fat -F 16 -n COCO-ESP "$img" >/dev/null || { boot_die "mkfs.fat failed"; return 1; }
+	tmp=$(mktemp)
+	printf '%s\n' "$cmdline" >"$tmp"
+	export MTOOLS_SKIP_CHECK=1
+	if ! { mmd -i "$img" ::/EFI ::/EFI/BOOT ::/coco &&
+		mcopy -i "$img" "$INJECTOR" ::/EFI/BOOT/BOOTX64.EFI &&
+		mcopy -i "$img" "$KERNEL_DIR/bzImage" ::/vmlinuz &&
+		mcopy -i "$img" "$INITRD" ::/initrd.img &&
+		mcopy -i "$img" "$tmp" ::/coco/cmdline.txt; }; then
+		rm -f "$tmp"
+		boot_die "mtools failed on $img"
+		return 1
+	fi
+	rm -f "$tmp"
+	if [ -n "$table" ]; then
+		mcopy -i "$img" "$table" ::/coco/secret-table.bin ||
+			{ boot_die "mtools failed on $img"; return 1; }
+	fi
+}
+
+# The kernel command line every test boot starts with; tests add theirs.
+BOOT_CMDLINE_BASE="initrd=\\initrd.img console=ttyS0 panic=1 rd.coco.timeout=15"
+
+# ---------------------------------------------------------------------------
+# One VM run
+
+# boot_vm LOG ESP [DISK...]: boots q35/OVMF under TCG with ESP as the first
+# virtio disk and each DISK after it (all with snapshot=on: the images are
+# never written), serial console to LOG, at most $BOOT_TIMEOUT seconds. The
+# guest powers itself off; a kernel panic, a failed injector or the
+# timeout end the run too, and make it fail. BOOT_LIVE=1 shows the console
+# while it runs.
+# Sets BOOT_SECONDS.
+boot_vm() {
+	local log=$1 esp=$2 vars qpid tpid start rc=0 d
+	shift 2
+	local drives=(-drive "if=virtio,format=raw,snapshot=on,file=$esp")
+	for d in "$@"; do
+		drives+=(-drive "if=virtio,format=raw,snapshot=on,file=$d")
+	done
+	vars=$(mktemp --suffix=.fd)
+	cp "$OVMF_VARS" "$vars"
+	: >"$log"
+	start=$(date +%s%N)
+	timeout --kill-after=5 "$BOOT_TIMEOUT" qemu-system-x86_64 \
+		-nodefaults -machine q35 -accel tcg -cpu max -smp 1 -m 1024 \
+		-display none -no-reboot -no-user-config \
+		-drive "if=pflash,format=raw,unit=0,readonly=on,file=$OVMF_CODE" \
+		-drive "if=pflash,format=raw,unit=1,file=$vars" \
+		"${drives[@]}" \
+		-device virtio-rng-pci \
+		-serial "file:$log" >"$log.qemu" 2>&1 &
+	qpid=$!
+	if [ "${BOOT_LIVE:-0}" = 1 ]; then
+		# Ends by itself when QEMU does.
+		tail -n +1 -f --pid="$qpid" "$log" |
+			sed -u 's/\r//g; s/\x1b\[[0-9;?=]*[a-zA-Z]//g; s/\x1b[()][0-9A-Z]//g' &
+		tpid=$!
+	fi
+	# Ends the run early on outcomes that would otherwise wait for the
+	# timeout: the injector returned to the firmware, or the kernel gave up.
+	local early=
+	while kill -0 "$qpid" 2>/dev/null; do
+		early=$(grep -aoE 'coco-inject: failed|Kernel panic|GUEST-DONE-NOPOWEROFF' "$log" | head -n 1)
+		if [ -n "$early" ]; then
+			sleep 1
+			kill "$qpid" 2>/dev/null # timeout passes it on to QEMU
+			break
+		fi
+		sleep 0.5
+	done
+	wait "$qpid" || rc=$?
+	[ -n "${tpid:-}" ] && wait "$tpid"
+	rm -f "$vars"
+	BOOT_SECONDS=$(( ($(date +%s%N) - start) / 1000000 ))
+	BOOT_SECONDS=$((BOOT_SECONDS / 1000)).$(printf '%03d' $((BOOT_SECONDS % 1000)) | cut -c1)
+	# The serial log has CRs and firmware escape sequences: keep a clean copy.
+	tr -d '\r' <"$log" | sed 's/\x1b\[[0-9;?=]*[a-zA-Z]//g' >"$log.txt"
+	if [ -n "$early" ]; then
+		boot_log "the run was ended early on '$early'"
+		return 1
+	fi
+	if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
+		boot_log "QEMU timed out after ${BOOT_TIMEOUT}s"
+		return 1
+	fi
+	if [ "$rc" != 0 ]; then
+		boot_log "QEMU failed (status $rc): $(tail -n 3 "$log.qemu")"
+		return 1
+	fi
+	return 0
+}
+
+# ---------------------------------------------------------------------------
+# Helpers for test scripts
+
+# boot_setup NAME: everything a scenario needs, built or reused, and a fresh
+# run directory RUN=$BOOT_WORK/runs/NAME.
+boot_setup() {
+	RUN=$BOOT_WORK/runs/$1
+	rm -rf "$RUN"
+	mkdir -p "$RUN"
+	[ -f "$INJECTOR" ] || { boot_die "no $INJECTOR (make coco-inject)"; return 1; }
+	boot_kernel && boot_disks && boot_initramfs
+}
+
+# boot_scenario NAME CMDLINE_EXTRA TABLE|- [DISK...]: makes the ESP and
+# boots; the clean serial log is $RUN/serial.txt.
+boot_scenario() {
+	local name=$1 extra=$2 table=$3
+	shift 3
+	[ "$table" = - ] && table=
+	esp_image "$RUN/esp.img" "$BOOT_CMDLINE_BASE $extra" "$table" || return 1
+	boot_vm "$RUN/serial.log" "$RUN/esp.img" "$@" || return 1
+	cp "$RUN/serial.log.txt" "$RUN/serial.txt"
+	boot_log "$name: VM run took ${BOOT_SECONDS}s (log: $RUN/serial.txt)"
+}
+
+# serial_has PATTERN: the serial log has a line matching the ERE PATTERN.
+serial_has() {
+	grep -aqE -- "$1" "$RUN/serial.txt"
+}
+
+# serial_value KEY: the value of the first KEY=value line.
+serial_value() {
+	grep -aoE -- "$1=[^ ]*" "$RUN/serial.txt" | head -n 1 | cut -d= -f2
+}
+
+# serial_show [PATTERN]: the lines of the log that matter, as TAP comments.
+serial_show() {
+	grep -aE -- "${1:-INIT-START|COCO-UNLOCK|coco-unlock|coco-inject|efi_secret|SECRET|MAPPED|FALLBACK|ROOT-OK|VOLUME-|Kernel panic|CocoSecret}" \
+		"$RUN/serial.txt" | sed 's/^/#   /'
+}
+
+# ---------------------------------------------------------------------------
+# TAP checks on the serial log (tests/lib/tap.sh must be sourced)
+
+# tap_serial NAME PATTERN / tap_serial_not NAME PATTERN
+tap_serial() {
+	tap_check "$1" serial_has "$2"
+}
+
+tap_serial_not() {
+	if serial_has "$2"; then
+		tap_not_ok "$1"
+		grep -aE -- "$2" "$RUN/serial.txt" | head -n 3 | sed 's/^/#   found: /'
+	else
+		tap_ok "$1"
+	fi
+}
+
+# tap_boot NAME CMDLINE_EXTRA TABLE|- [DISK...]: boots (boot_scenario),
+# reports the run and the power-off as two checks, shows the log's lines
+# that matter as comments.
+tap_boot() {
+	local name=$1
+	if boot_scenario "$@"; then
+		tap_ok "$name: the VM ran to its end (${BOOT_SECONDS}s)"
+	else
+		tap_not_ok "$name: the VM run failed or timed out (${BOOT_SECONDS:-?}s)"
+	fi
+	[ -f "$RUN/serial.txt" ] || cp "$RUN/serial.log.txt" "$RUN/serial.txt" 2>/dev/null || : >"$RUN/serial.txt"
+	serial_show ''
+	tap_serial "$name: the guest powered itself off" '^GUEST-DONE$'
+}
+
+# tap_no_secret_bytes KEYFILE...: no key's bytes appear on the console.
+tap_no_secret_bytes() {
+	local k leaked=0
+	for k in "$@"; do
+		grep -aqF -- "$(cat "$k")" "$RUN/serial.txt" && leaked=1
+	done
+	if [ "$leaked" = 0 ]; then
+		tap_ok "no secret bytes on the console"
+	else
+		tap_not_ok "secret bytes appeared on the console"
+	fi
+}
+
+# tap_less_than NAME LIMIT VALUE: VALUE is a number below LIMIT.
+tap_less_than() {
+	if [ -n "$3" ] && [ "$3" -lt "$2" ] 2>/dev/null; then
+		tap_ok "$1 ($3 < $2)"
+	else
+		tap_not_ok "$1 (got '$3', limit $2)"
+	fi
+}
+
+# boot_test_start NAME: the start of every boot test: fixtures or bail out.
+boot_test_start() {
+	if ! boot_setup "$1"; then
+		tap_not_ok "$1: boot fixtures (kernel, disks, initramfs, injector)"
+		tap_done
+		exit 1
+	fi
+}

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Happy path: coco-unlock in the initramfs opens the encrypted root
+# (rd.luks.uuid=, default mapping name luks-UUID) with the injected
+# disk-passphrase secret, unlinks that secret (rd.coco.wipe=used, the
+# default) and leaves the other one; switch_root reaches the root, which
+# sees the used secret gone from securityfs.
+set -u
+. "$TOP/tests/lib/tap.sh"
+. "$TOP/tests/boot/lib.sh"
+
+OTHER=e6f5a162-d67f-4750-a67c-5d065f2a9910
+boot_test_start happy
+secret_table "$RUN/table.bin" "$GUID_DISK=$FIX/root.key" "$OTHER=$FIX/other.key"
+
+tap_boot happy "rd.luks.uuid=$ROOT_UUID cocotest.root=luks-$ROOT_UUID cocotest.guids=$GUID_DISK,$OTHER" \
+	"$RUN/table.bin" "$FIX/root.img"
+tap_is "coco-unlock exit status" 0 "$(serial_value COCO-UNLOCK-EXIT)"
+tap_serial "coco-unlock logged the unlock" "coco-unlock: .*unlocked /dev/vdb"
+tap_serial "the mapping has the default name" "^initrd: MAPPED luks-$ROOT_UUID\$"
+tap_serial "switch_root reached the encrypted root" '^ROOT-OK root$'
+tap_serial "the root is the mapped volume" "^VOLUME-ROOT luks-$ROOT_UUID\$"
+tap_serial "the used secret is gone, seen from the root" "^root: SECRET-GONE $GUID_DISK\$"
+tap_serial "the unused secret is still there (wipe=used)" "^root: SECRET-PRESENT $OTHER\$"
+tap_serial_not "no fallback" '^FALLBACK$'
+tap_no_secret_bytes "$FIX/root.key" "$FIX/other.key"
+tap_done
