@@ -13,6 +13,7 @@
 
 #include "guid.h"
 #include "macro.h"
+#include "secure-mem.h"
 
 /* Exit statuses (SPEC "Exit status"). */
 enum {
@@ -119,13 +120,6 @@ struct options {
 	bool wipe_only;
 };
 
-/* A secret held in locked memory (secure-mem.c). */
-struct secret_buf {
-	uint8_t *data;
-	size_t len;
-	size_t capacity;
-	size_t mapped;
-};
 
 /* The secrets directory and what the agent did with each file. */
 struct secret_area {
@@ -174,11 +168,6 @@ void log_message(enum log_level level, const char *fmt, ...) _printf_(2, 3);
 #define log_info(...) log_message(LOG_LEVEL_INFO, __VA_ARGS__)
 #define log_debug(...) log_message(LOG_LEVEL_DEBUG, __VA_ARGS__)
 
-/* secure-mem.c */
-void secure_process_setup(void);
-int secret_buf_alloc(struct secret_buf *buf, size_t capacity);
-void secret_buf_clear(struct secret_buf *buf);
-void secret_buf_free(struct secret_buf *buf);
 
 /* options.c */
 int options_parse(int argc, char **argv, struct options *opts);

@@ -43,9 +43,11 @@ static int unlock_and_wipe(struct config *cfg, const struct options *opts,
 			   struct secret_area *area)
 {
 	struct secret_buf buf = { 0 };
-	int status;
+	int status, r;
 
-	if (secret_buf_alloc(&buf, SECRET_MAX_SIZE + 1) < 0) {
+	r = secret_buf_alloc(&buf, SECRET_MAX_SIZE + 1);
+	if (r < 0) {
+		log_err("cannot lock memory for secrets: %s", strerror(-r));
 		wipe_secrets(area, cfg->wipe);
 		return EXIT_SOME_CLOSED;
 	}

@@ -10,18 +10,16 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#include "coco-unlock.h"
 #include "missing.h"
+#include "secure-mem.h"
 
-/* No core dumps and no ptrace by other users while secrets are in memory. */
 void secure_process_setup(void)
 {
 	struct rlimit no_core = { 0, 0 };
 
-	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
-		log_debug("cannot turn off dumpable: %s", strerror(errno));
-	if (setrlimit(RLIMIT_CORE, &no_core) < 0)
-		log_debug("cannot turn off core dumps: %s", strerror(errno));
+	/* Best effort: both only fail on kernels without them. */
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	setrlimit(RLIMIT_CORE, &no_core);
 }
 
 int secret_buf_alloc(struct secret_buf *buf, size_t capacity)
@@ -40,11 +38,10 @@ int secret_buf_alloc(struct secret_buf *buf, size_t capacity)
 		int r = -errno;
 
 		munmap(p, mapped);
-		log_err("cannot lock memory for secrets: %s", strerror(-r));
 		return r;
 	}
-	if (madvise(p, mapped, MADV_DONTDUMP) < 0)
-		log_debug("cannot exclude secret memory from core dumps: %s", strerror(errno));
+	/* Core dumps are off already; this also covers a later setrlimit. */
+	madvise(p, mapped, MADV_DONTDUMP);
 
 	buf->data = p;
 	buf->len = 0;
