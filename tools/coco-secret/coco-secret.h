@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * coco-secret: build and inspect EFI secret tables, and enroll LUKS2
+ * volumes for a secret. Declarations shared by its source files.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "guid.h"
+#include "secure-mem.h"
+
+/* Exit statuses, as the man page documents them. */
+#define EXIT_OK 0
+#define EXIT_FAIL 1		/* the operation failed or the table is invalid */
+#define EXIT_USAGE 2		/* bad command line */
+
+/* OVMF's secret area since 2021 (0xC00 bytes). */
+#define DEFAULT_AREA_SIZE 3072
+/* efi_secret creates at most this many files. */
+#define MAX_TABLE_ENTRIES 64
+/* What coco-unlock reads of one secret; also our cap for secret files. */
+#define MAX_SECRET_SIZE 4096
+/* Bytes in a secret made with --generate. */
+#define GENERATED_SECRET_SIZE 32
+/* An existing passphrase or key file used to authorise enrollment. */
+#define MAX_PASSPHRASE_SIZE 8192
+/* Both the header and each entry start with a GUID and a u32 length. */
+#define TABLE_HEADER_SIZE 20
+#define TABLE_ENTRY_HEADER_SIZE 20
+/* sevctl pads tables to this; SEV's LAUNCH_SECRET wants 16-byte multiples. */
+#define TABLE_ALIGN 16
+
+#define COCO_TOKEN_TYPE "coco-efi-secret"
+
+#define _printf_(a, b) __attribute__((format(printf, a, b)))
+
+/* log.c */
+extern bool verbose;
+void err(const char *fmt, ...) _printf_(1, 2);
+void info(const char *fmt, ...) _printf_(1, 2);
+
+/* secret-file.c: secret bytes live only in struct secret_buf (agent/secure-mem.h). */
+int secret_alloc(struct secret_buf *s, size_t capacity);
+int secret_read_file(const char *path, size_t max, struct secret_buf *s);
+int secret_generate(struct secret_buf *s, size_t len);
+int secret_write_new_file(const char *path, const struct secret_buf *s);
+int secret_prompt(const char *prompt, struct secret_buf *s);
+
+/* table.c */
+struct table_input {
+	struct guid guid;
+	const char *path;
+};
+
+int table_build(const char *out, const struct table_input *in, size_t n,
+		size_t area_size, bool pad);
+int table_show(const char *path, size_t area_size, bool reveal);
+int table_check(const char *path, size_t area_size);
+
+/* luks.c: what enroll, list and remove share. */
+struct crypt_device;
+
+struct coco_token_ref {
+	int token;
+	int keyslot;		/* -1 when the token names none */
+	int n_keyslots;
+	struct guid guid;
+};
+
+#define MAX_COCO_TOKENS 32
+
+int luks_open(const char *device, struct crypt_device **cd);
+bool luks_is_luks2(struct crypt_device *cd);
+int luks_coco_tokens(struct crypt_device *cd, struct coco_token_ref *refs, size_t max);
+int luks_active_keyslots(struct crypt_device *cd);
+
+/* enroll.c */
+struct enroll_options {
+	const char *device;
+	struct guid guid;
+	const char *secret_file;
+	const char *generate_file;
+	const char *unlock_key_file;
+	bool no_token;
+};
+
+int enroll(const struct enroll_options *o);
+
+/* list-remove.c */
+int list_device(const char *device);
+int remove_guid(const char *device, const struct guid *guid);
