@@ -13,7 +13,13 @@
 BOOT_TESTS += tests/boot/test-inject.sh tests/boot/test-happy.sh \
 	tests/boot/test-no-area.sh tests/boot/test-bad-area.sh \
 	tests/boot/test-wrong-secret.sh tests/boot/test-two-volumes.sh
+# The mkinitcpio hook in an initramfs built and laid out as mkinitcpio does
+# (tests/boot/mkinitcpio/): two boots.
+BOOT_TESTS += tests/boot/test-mkinitcpio.sh
 CHECK_DEPS += boot
+# Figures from a guest: static vs dynamic start-up and keyslot times
+# (needs `make static boot-prereqs`; skips with a message otherwise).
+BENCHES += tests/bench/bench-boot.sh
 
 # The initramfs gets the static build (issue 6): one file, no libraries.
 BOOT_COCO_UNLOCK = $(abspath $(BUILD))/static/coco-unlock.stripped
