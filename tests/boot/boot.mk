@@ -12,7 +12,8 @@
 
 BOOT_TESTS += tests/boot/test-inject.sh tests/boot/test-happy.sh \
 	tests/boot/test-no-area.sh tests/boot/test-bad-area.sh \
-	tests/boot/test-wrong-secret.sh tests/boot/test-two-volumes.sh
+	tests/boot/test-wrong-secret.sh tests/boot/test-two-volumes.sh \
+	tests/boot/test-coco-secret.sh
 # The mkinitcpio hook in an initramfs built and laid out as mkinitcpio does
 # (tests/boot/mkinitcpio/): two boots.
 BOOT_TESTS += tests/boot/test-mkinitcpio.sh
@@ -24,7 +25,7 @@ BENCHES += tests/bench/bench-boot.sh
 # The initramfs gets the static build (issue 6): one file, no libraries.
 BOOT_COCO_UNLOCK = $(abspath $(BUILD))/static/coco-unlock.stripped
 boot_env = TOP=$(CURDIR) BUILD=$(abspath $(BUILD)) CACHE=$(CACHE) \
-	COCO_UNLOCK=$(BOOT_COCO_UNLOCK)
+	COCO_UNLOCK=$(BOOT_COCO_UNLOCK) COCO_SECRET=$(abspath $(BUILD))/coco-secret
 
 .PHONY: boot-prereqs boot-kernel demo
 boot-kernel:
@@ -33,7 +34,8 @@ boot-kernel:
 boot-prereqs:
 	@tools/install-deps.sh build boot static
 	@$(MAKE) --no-print-directory boot-kernel
-	@$(MAKE) --no-print-directory $(BUILD)/coco-inject.efi $(BUILD)/coco-unlock static
+	@$(MAKE) --no-print-directory $(BUILD)/coco-inject.efi $(BUILD)/coco-unlock \
+		$(BUILD)/coco-secret static
 
 demo:
 	@$(MAKE) --no-print-directory boot-prereqs
