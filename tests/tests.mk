@@ -56,6 +56,7 @@ BENCHES ?=
 bench:
 	@tools/install-deps.sh build test
 	@$(MAKE) --no-print-directory $(BUILD)/coco-unlock
+	$(if $(BENCHES),@$(MAKE) --no-print-directory boot-prereqs)
 	@for b in tests/bench/bench-agent.sh $(BENCHES); do \
 		$(call test_env,$(BUILD),0) $$b || exit 1; \
 	done
