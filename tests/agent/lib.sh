@@ -7,6 +7,7 @@
 
 set -u
 . "$TOP/tests/lib/tap.sh"
+. "$TOP/tests/lib/luks.sh"
 
 : "${COCO_UNLOCK:?COCO_UNLOCK must name the coco-unlock binary}"
 FIX=$(mktemp -d "${TMPDIR:-/tmp}/coco-agent-test.XXXXXX")
@@ -32,19 +33,6 @@ new_secret() {
 	s="coco-$(head -c 36 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 	echo "$s" >>"$SECRET_LIST"
 	printf '%s' "$s"
-}
-
-# make_luks IMG TYPE KEYFILE: a small LUKS image keyed by KEYFILE.
-make_luks() {
-	truncate -s 20M "$1"
-	cryptsetup luksFormat -q --type "$2" --pbkdf pbkdf2 --pbkdf-force-iterations 1000 \
-		--key-file "$3" "$1" >/dev/null
-}
-
-# add_keyslot IMG OLDKEYFILE NEWKEYFILE SLOT
-add_keyslot() {
-	cryptsetup luksAddKey -q --pbkdf pbkdf2 --pbkdf-force-iterations 1000 \
-		--key-file "$2" --key-slot "$4" "$1" "$3" >/dev/null
 }
 
 # add_token IMG KEYSLOT GUID

@@ -6,6 +6,7 @@
 
 set -u
 . "$TOP/tests/lib/tap.sh"
+. "$TOP/tests/lib/luks.sh"
 
 : "${COCO_SECRET:?COCO_SECRET must name the coco-secret binary}"
 FIX=$(mktemp -d "${TMPDIR:-/tmp}/coco-secret-test.XXXXXX")
@@ -112,19 +113,6 @@ write_hex() {
 
 # Zeros as hex.
 zeros() { head -c "$1" /dev/zero | od -An -tx1 -v | tr -d ' \n'; }
-
-# LUKS images. make_luks IMG TYPE KEYFILE
-make_luks() {
-	truncate -s 20M "$1"
-	cryptsetup luksFormat -q --type "$2" --pbkdf pbkdf2 --pbkdf-force-iterations 1000 \
-		--key-file "$3" "$1" >/dev/null
-}
-
-# add_keyslot IMG OLDKEYFILE NEWKEYFILE
-add_keyslot() {
-	cryptsetup luksAddKey -q --pbkdf pbkdf2 --pbkdf-force-iterations 1000 \
-		--key-file "$2" "$1" "$3" >/dev/null
-}
 
 # opens IMG KEYFILE [SLOT]: the key file opens the volume (or that keyslot).
 opens() {
