@@ -11,3 +11,9 @@ install-dracut:
 		mode=0644; case $$f in *.sh) mode=0755 ;; esac; \
 		install -m $$mode dracut-module/91coco-unlock/$$f $(DESTDIR)$(DRACUT_MODULE_DIR)/$$f; \
 	done
+
+# Boot tests (issue 5): images built by the host's dracut with this module,
+# booted in the QEMU harness (tests/boot/lib.sh). See tests/dracut/lib.sh.
+BOOT_TESTS += tests/dracut/test-shell.sh tests/dracut/test-systemd.sh \
+	tests/dracut/test-hostonly.sh
+CHECK_DEPS += dracut

@@ -1,0 +1,243 @@
+# shellcheck shell=bash
+# dracut boot tests (issue 5): initramfs images built by the host's real
+# dracut (059) with the module dracut-module/91coco-unlock, booted in the
+# QEMU harness of tests/boot/lib.sh (sourced here; its functions and
+# fixtures are reused, nothing in it is changed).
+#
+# Environment as for tests/boot: TOP, BUILD, CACHE, COCO_UNLOCK.
+# Everything made here lives in $DRACUT_WORK (default $BUILD/dracut):
+#   (a private copy of /usr/lib/dracut with our module added, the
+#   dracutbasedir, lives in a temporary directory: nothing is installed
+#   on the host)
+#   fixtures/    the encrypted root variant (the data volume is the
+#                harness's data.img)
+#   images/      initramfs images, cached by the hash of their inputs
+#   runs/NAME/   one directory per boot (serial log)
+#
+# Serial lines added to the harness protocol (by the root's /sbin/init
+# wrapper made here, before it runs tests/boot/root-init):
+#   ROOT-UPTIME <seconds>    /proc/uptime when the real root's init starts
+
+# A dracut boot that works takes 15-40 s under TCG; one that hangs at a
+# prompt must not hold `make check` for the harness's 180 s.
+BOOT_TIMEOUT=${BOOT_TIMEOUT:-90}
+. "$TOP/tests/boot/lib.sh"
+
+DRACUT_WORK=${DRACUT_WORK:-$BUILD/dracut}
+DRACUT_MODULE_SRC=${DRACUT_MODULE_SRC:-$TOP/dracut-module/91coco-unlock}
+# Constants for the test scripts.
+# shellcheck disable=SC2034
+# Secrets of the data volume: a GUID of its own.
+GUID_DATA=8a3c1f0e-5b7d-4e2a-9c61-0d4f2b8e7a15
+# The test kernel command line for a dracut image: the harness's base plus
+# an end to a failed boot that does not wait for QEMU's timeout.
+DRACUT_CMDLINE_BASE="rd.shell=0 rd.emergency=poweroff printk.time=1"
+# shellcheck disable=SC2034
+ROOT_MAPPER=luks-$ROOT_UUID
+
+dracut_log() { echo "# dracut: $*" >&2; }
+
+# dracut_base: a temporary copy of /usr/lib/dracut plus our module, removed
+# when the shell exits. Not under $BUILD: the top Makefile includes every
+# "*.d" there, and dracut's tree has modules.d.
+dracut_base() {
+	DRACUT_BASE_TMP=$(mktemp -d "${TMPDIR:-/tmp}/coco-dracut.XXXXXX") || return 1
+	trap 'rm -rf "$DRACUT_BASE_TMP"' EXIT
+	DRACUT_BASE=$DRACUT_BASE_TMP/dracut
+	cp -a /usr/lib/dracut "$DRACUT_BASE" || return 1
+	cp -a "$DRACUT_MODULE_SRC" "$DRACUT_BASE/modules.d/91coco-unlock" || return 1
+}
+
+# dracut_fixtures: the root variant (same UUID and key as the harness's
+# root.img, plus /etc/os-release, which systemd's switch-root wants, and
+# the /sbin/init wrapper that prints ROOT-UPTIME), and the data volume
+# (the harness's data.img). Sets DFIX.
+dracut_fixtures() {
+	DFIX=$DRACUT_WORK/fixtures
+	mkdir -p "$DFIX"
+	boot_kernel && boot_disks || return 1
+	local inputs=("$BOOT_SRC/lib.sh" "$BOOT_SRC/root-init" "$TOP/tests/dracut/lib.sh" "$FIX/root.key")
+	(
+		flock 8
+		fixture_fresh_d root "${inputs[@]}" && exit 0
+		local tree=$DFIX/root-tree
+		root_tree "$tree" root || exit 1
+		mv "$tree/sbin/init" "$tree/sbin/root-init"
+		cat >"$tree/sbin/init" <<-'EOF'
+		#!/bin/sh
+		# dracut tests: when the real root starts, then the harness's root-init.
+		[ -r /proc/uptime ] || mount -t proc proc /proc
+		read -r up _ </proc/uptime
+		echo "ROOT-UPTIME $up"
+		exec /sbin/root-init "$@"
+		EOF
+		chmod 0755 "$tree/sbin/init"
+		printf 'NAME="coco-unlock test root"\nID=coco-test\nPRETTY_NAME="coco-unlock test root"\n' \
+			>"$tree/etc/os-release"
+		luks_image "$DFIX/root.img" "$tree" "$ROOT_UUID" "$FIX/root.key" || exit 1
+		rm -rf "$tree"
+		fixture_hash "${inputs[@]}" >"$DFIX/root.stamp"
+	) 8>"$DFIX/root.lock"
+}
+
+fixture_fresh_d() {
+	local name=$1
+	shift
+	[ -f "$DFIX/$name.stamp" ] && [ "$(cat "$DFIX/$name.stamp")" = "$(fixture_hash "$@")" ]
+}
+
+# The dracut options every image shares: nothing from the host's dracut
+# configuration, the test kernel's modules, gzip.
+dracut_common_opts() {
+	local kmoddir=$KERNEL_DIR/modules/lib/modules/$KERNEL_RELEASE
+	DRACUT_OPTS=(--force --quiet --conf "$DRACUT_WORK/empty.conf" --confdir "$DRACUT_WORK/empty-confdir"
+		--kver "$KERNEL_RELEASE" --kmoddir "$kmoddir" --compress gzip
+		--no-early-microcode --nomdadmconf --nolvmconf --no-hostonly-cmdline
+		--omit "plymouth i18n btrfs lvm mdraid dmraid multipath nfs iscsi nbd fcoe network")
+}
+
+# dracut_image NAME [--guest-crypttab FILE] DRACUT-ARG...: builds (or reuses)
+# $DRACUT_WORK/images/NAME.img with COCO_UNLOCK as the module's binary;
+# sets IMAGE. --guest-crypttab: dracut sees FILE as /etc/crypttab (a bind
+# mount in a private mount namespace; the host's file is untouched).
+dracut_image() {
+	local name=$1 crypttab='' hash
+	shift
+	if [ "${1:-}" = --guest-crypttab ]; then
+		crypttab=$2
+		shift 2
+	fi
+	mkdir -p "$DRACUT_WORK/images" "$DRACUT_WORK/empty-confdir"
+	: >"$DRACUT_WORK/empty.conf"
+	dracut_common_opts
+	IMAGE=$DRACUT_WORK/images/$name.img
+	# shellcheck disable=SC2046 # one word per file of the module
+	hash=$(fixture_hash "${DRACUT_OPTS[@]}" "$@" "$COCO_UNLOCK" "$KERNEL_DIR" \
+		"${crypttab:-no-crypttab}" $(find "$DRACUT_MODULE_SRC" -type f | LC_ALL=C sort) \
+		"$(dpkg-query -W -f='${Version}' dracut-core 2>/dev/null)")
+	if [ -f "$IMAGE" ] && [ "$(cat "$IMAGE.stamp" 2>/dev/null)" = "$hash" ]; then
+		return 0
+	fi
+	[ -n "${DRACUT_BASE:-}" ] || dracut_base || return 1
+	local start=$SECONDS log=$DRACUT_WORK/images/$name.log
+	rm -f "$IMAGE" "$IMAGE.stamp"
+	local cmd=(env dracutbasedir="$DRACUT_BASE" COCO_UNLOCK_BINARY="$COCO_UNLOCK"
+		"$DRACUT_BASE/dracut.sh" "${DRACUT_OPTS[@]}" "$@" "$IMAGE.tmp")
+	[ -x "$DRACUT_BASE/dracut.sh" ] || cmd[3]=$(command -v dracut)
+	if [ -n "$crypttab" ]; then
+		# Root: a mount namespace; others: a user namespace as well.
+		local ns=(-m)
+		[ "$(id -u)" = 0 ] || ns=(-r -m)
+		# shellcheck disable=SC2016 # expanded by the inner sh
+		unshare "${ns[@]}" sh -c 'mount --bind "$0" /etc/crypttab && exec "$@"' "$crypttab" "${cmd[@]}" >"$log" 2>&1
+	else
+		"${cmd[@]}" >"$log" 2>&1
+	fi || { boot_die "dracut failed for $name (log: $log)"; tail -n 20 "$log" >&2; return 1; }
+	mv "$IMAGE.tmp" "$IMAGE"
+	echo "$hash" >"$IMAGE.stamp"
+	dracut_log "$name: image made in $((SECONDS - start)) s, $(stat -c %s "$IMAGE") bytes"
+}
+
+# dracut_test_start NAME: fixtures or bail out; sets RUN.
+dracut_test_start() {
+	RUN=$DRACUT_WORK/runs/$1
+	rm -rf "$RUN"
+	mkdir -p "$RUN"
+	if ! { [ -f "$INJECTOR" ] && [ -x "$COCO_UNLOCK" ] && dracut_fixtures; }; then
+		tap_not_ok "$1: fixtures (kernel, disks, injector, coco-unlock)"
+		tap_done
+		exit 1
+	fi
+}
+
+# dracut_boot NAME IMAGE CMDLINE_EXTRA TABLE|- [DISK...]: tap_boot with
+# IMAGE as the initramfs.
+dracut_boot() {
+	local name=$1
+	INITRD=$2
+	shift 2
+	tap_boot "$name" "$DRACUT_CMDLINE_BASE $1" "${@:2}"
+}
+
+# dracut_boot_typed NAME IMAGE CMDLINE_EXTRA TABLE|- PROMPT_ERE KEYFILE [DISK...]:
+# like dracut_boot, but the serial console is a pair of FIFOs (QEMU's
+# pipe: chardev) instead of a file: when a line matching PROMPT_ERE shows
+# up, KEYFILE's bytes are typed there followed by Enter, once. Then the
+# run goes on as boot_vm's does. Sets PROMPT_SECONDS (host time from the
+# start of QEMU to the prompt, empty if it never came). The key is never
+# written to any log (the prompts do not echo it; tap_no_secret_bytes
+# checks).
+dracut_boot_typed() {
+	local name=$1 extra=$3 table=$4 prompt=$5 key=$6
+	INITRD=$2
+	shift 6
+	[ "$table" = - ] && table=
+	esp_image "$RUN/esp.img" "$BOOT_CMDLINE_BASE $DRACUT_CMDLINE_BASE $extra" "$table" || return 1
+	local log=$RUN/serial.log pipe=$RUN/console vars qpid cpid start rc=0 d ok=1
+	local drives=(-drive "if=virtio,format=raw,snapshot=on,file=$RUN/esp.img")
+	for d in "$@"; do
+		drives+=(-drive "if=virtio,format=raw,snapshot=on,file=$d")
+	done
+	rm -f "$pipe.in" "$pipe.out"
+	mkfifo -m 0600 "$pipe.in" "$pipe.out"
+	vars=$(mktemp --suffix=.fd)
+	cp "$OVMF_VARS" "$vars"
+	: >"$log"
+	start=$(date +%s%N)
+	timeout --kill-after=5 "$BOOT_TIMEOUT" qemu-system-x86_64 \
+		-nodefaults -machine q35 -accel tcg -cpu max -smp 1 -m 1024 \
+		-display none -no-reboot -no-user-config \
+		-drive "if=pflash,format=raw,unit=0,readonly=on,file=$OVMF_CODE" \
+		-drive "if=pflash,format=raw,unit=1,file=$vars" \
+		"${drives[@]}" \
+		-device virtio-rng-pci \
+		-serial "pipe:$pipe" >"$log.qemu" 2>&1 &
+	qpid=$!
+	# Our ends of the FIFOs: read-write opens never block.
+	exec 8<>"$pipe.out" 9<>"$pipe.in"
+	cat <&8 >>"$log" &
+	cpid=$!
+	PROMPT_SECONDS=
+	while kill -0 "$qpid" 2>/dev/null; do
+		if [ -z "$PROMPT_SECONDS" ] && tr -d '\r' <"$log" | grep -aqE -- "$prompt"; then
+			PROMPT_SECONDS=$(( ($(date +%s%N) - start) / 1000000 ))
+			PROMPT_SECONDS=$((PROMPT_SECONDS / 1000)).$(printf '%03d' $((PROMPT_SECONDS % 1000)) | cut -c1)
+			sleep 1
+			{ cat "$key"; printf '\r'; } >&9
+			dracut_log "$name: prompt after ${PROMPT_SECONDS}s, passphrase typed"
+		fi
+		if grep -aqE 'coco-inject: failed|Kernel panic|GUEST-DONE-NOPOWEROFF' "$log"; then
+			sleep 1
+			kill "$qpid" 2>/dev/null
+			ok=0
+			break
+		fi
+		sleep 0.5
+	done
+	wait "$qpid" || rc=$?
+	sleep 0.5
+	kill "$cpid" 2>/dev/null
+	wait "$cpid" 2>/dev/null
+	exec 8<&- 9>&-
+	rm -f "$vars" "$pipe.in" "$pipe.out"
+	BOOT_SECONDS=$(( ($(date +%s%N) - start) / 1000000 ))
+	BOOT_SECONDS=$((BOOT_SECONDS / 1000)).$(printf '%03d' $((BOOT_SECONDS % 1000)) | cut -c1)
+	tr -d '\r' <"$log" | sed 's/\x1b\[[0-9;?=]*[a-zA-Z]//g' >"$RUN/serial.txt"
+	[ "$rc" = 0 ] || ok=0
+	if [ "$ok" = 1 ]; then
+		tap_ok "$name: the VM ran to its end (${BOOT_SECONDS}s)"
+	else
+		tap_not_ok "$name: the VM run failed or timed out (status $rc, ${BOOT_SECONDS}s)"
+	fi
+	serial_show ''
+	tap_serial "$name: the guest powered itself off" '^GUEST-DONE$'
+}
+
+# kmsg_time_before ERE: the kernel timestamp (whole seconds) of the last
+# "[ N.N ]" line before the first line matching ERE in the serial log.
+kmsg_time_before() {
+	awk -v re="$1" '
+		$0 ~ re { print t; exit }
+		match($0, /^\[ *[0-9]+\.[0-9]+\]/) { t = substr($0, 2, RLENGTH - 2); sub(/^ */, "", t); sub(/\..*/, "", t) }
+	' "$RUN/serial.txt"
+}
