@@ -364,26 +364,45 @@ BOOT_CMDLINE_BASE="initrd=\\initrd.img console=ttyS0 panic=1 rd.coco.timeout=15"
 # timeout end the run too, and make it fail. BOOT_LIVE=1 shows the console
 # while it runs.
 # Sets BOOT_SECONDS.
-boot_vm() {
-	local log=$1 esp=$2 vars qpid tpid start rc=0 d
+# boot_qemu_start SERIAL ESP [DISK...]: starts QEMU in the background:
+# q35/OVMF under TCG, ESP as the first virtio disk and each DISK after it
+# (all snapshot=on: the images are never written), the serial console as
+# SERIAL (a -serial argument), at most $BOOT_TIMEOUT seconds. Sets
+# QEMU_PID, QEMU_VARS (the writable OVMF variables, remove after) and
+# QEMU_START (ns). QEMU's own messages go to QEMU_LOG.
+boot_qemu_start() {
+	local serial=$1 esp=$2 d
 	shift 2
 	local drives=(-drive "if=virtio,format=raw,snapshot=on,file=$esp")
 	for d in "$@"; do
 		drives+=(-drive "if=virtio,format=raw,snapshot=on,file=$d")
 	done
-	vars=$(mktemp --suffix=.fd)
-	cp "$OVMF_VARS" "$vars"
-	: >"$log"
-	start=$(date +%s%N)
+	QEMU_VARS=$(mktemp --suffix=.fd)
+	cp "$OVMF_VARS" "$QEMU_VARS"
+	QEMU_START=$(date +%s%N)
 	timeout --kill-after=5 "$BOOT_TIMEOUT" qemu-system-x86_64 \
 		-nodefaults -machine q35 -accel tcg -cpu max -smp 1 -m 1024 \
 		-display none -no-reboot -no-user-config \
 		-drive "if=pflash,format=raw,unit=0,readonly=on,file=$OVMF_CODE" \
-		-drive "if=pflash,format=raw,unit=1,file=$vars" \
+		-drive "if=pflash,format=raw,unit=1,file=$QEMU_VARS" \
 		"${drives[@]}" \
 		-device virtio-rng-pci \
-		-serial "file:$log" >"$log.qemu" 2>&1 &
-	qpid=$!
+		-serial "$serial" >"$QEMU_LOG" 2>&1 &
+	QEMU_PID=$!
+}
+
+# boot_seconds_since NS: seconds (one decimal) since the date +%s%N value NS.
+boot_seconds_since() {
+	local ms=$(( ($(date +%s%N) - $1) / 1000000 ))
+	echo "$((ms / 1000)).$(printf '%03d' $((ms % 1000)) | cut -c1)"
+}
+
+boot_vm() {
+	local log=$1 esp=$2 qpid tpid rc=0
+	shift 2
+	: >"$log"
+	QEMU_LOG=$log.qemu boot_qemu_start "file:$log" "$esp" "$@"
+	qpid=$QEMU_PID
 	if [ "${BOOT_LIVE:-0}" = 1 ]; then
 		# Ends by itself when QEMU does.
 		tail -n +1 -f --pid="$qpid" "$log" |
@@ -404,9 +423,8 @@ boot_vm() {
 	done
 	wait "$qpid" || rc=$?
 	[ -n "${tpid:-}" ] && wait "$tpid"
-	rm -f "$vars"
-	BOOT_SECONDS=$(( ($(date +%s%N) - start) / 1000000 ))
-	BOOT_SECONDS=$((BOOT_SECONDS / 1000)).$(printf '%03d' $((BOOT_SECONDS % 1000)) | cut -c1)
+	rm -f "$QEMU_VARS"
+	BOOT_SECONDS=$(boot_seconds_since "$QEMU_START")
 	# The serial log has CRs and firmware escape sequences: keep a clean copy.
 	tr -d '\r' <"$log" | sed 's/\x1b\[[0-9;?=]*[a-zA-Z]//g' >"$log.txt"
 	if [ -n "$early" ]; then

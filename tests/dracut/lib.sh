@@ -173,26 +173,12 @@ dracut_boot_typed() {
 	shift 6
 	[ "$table" = - ] && table=
 	esp_image "$RUN/esp.img" "$BOOT_CMDLINE_BASE $DRACUT_CMDLINE_BASE $extra" "$table" || return 1
-	local log=$RUN/serial.log pipe=$RUN/console vars qpid cpid start rc=0 d ok=1
-	local drives=(-drive "if=virtio,format=raw,snapshot=on,file=$RUN/esp.img")
-	for d in "$@"; do
-		drives+=(-drive "if=virtio,format=raw,snapshot=on,file=$d")
-	done
+	local log=$RUN/serial.log pipe=$RUN/console qpid cpid start rc=0 ok=1
 	rm -f "$pipe.in" "$pipe.out"
 	mkfifo -m 0600 "$pipe.in" "$pipe.out"
-	vars=$(mktemp --suffix=.fd)
-	cp "$OVMF_VARS" "$vars"
 	: >"$log"
-	start=$(date +%s%N)
-	timeout --kill-after=5 "$BOOT_TIMEOUT" qemu-system-x86_64 \
-		-nodefaults -machine q35 -accel tcg -cpu max -smp 1 -m 1024 \
-		-display none -no-reboot -no-user-config \
-		-drive "if=pflash,format=raw,unit=0,readonly=on,file=$OVMF_CODE" \
-		-drive "if=pflash,format=raw,unit=1,file=$vars" \
-		"${drives[@]}" \
-		-device virtio-rng-pci \
-		-serial "pipe:$pipe" >"$log.qemu" 2>&1 &
-	qpid=$!
+	QEMU_LOG=$log.qemu boot_qemu_start "pipe:$pipe" "$RUN/esp.img" "$@"
+	qpid=$QEMU_PID start=$QEMU_START
 	# Our ends of the FIFOs: read-write opens never block.
 	exec 8<>"$pipe.out" 9<>"$pipe.in"
 	cat <&8 >>"$log" &
@@ -200,8 +186,7 @@ dracut_boot_typed() {
 	PROMPT_SECONDS=
 	while kill -0 "$qpid" 2>/dev/null; do
 		if [ -z "$PROMPT_SECONDS" ] && tr -d '\r' <"$log" | grep -aqE -- "$prompt"; then
-			PROMPT_SECONDS=$(( ($(date +%s%N) - start) / 1000000 ))
-			PROMPT_SECONDS=$((PROMPT_SECONDS / 1000)).$(printf '%03d' $((PROMPT_SECONDS % 1000)) | cut -c1)
+			PROMPT_SECONDS=$(boot_seconds_since "$start")
 			sleep 1
 			{ cat "$key"; printf '\r'; } >&9
 			dracut_log "$name: prompt after ${PROMPT_SECONDS}s, passphrase typed"
@@ -219,9 +204,8 @@ dracut_boot_typed() {
 	kill "$cpid" 2>/dev/null
 	wait "$cpid" 2>/dev/null
 	exec 8<&- 9>&-
-	rm -f "$vars" "$pipe.in" "$pipe.out"
-	BOOT_SECONDS=$(( ($(date +%s%N) - start) / 1000000 ))
-	BOOT_SECONDS=$((BOOT_SECONDS / 1000)).$(printf '%03d' $((BOOT_SECONDS % 1000)) | cut -c1)
+	rm -f "$QEMU_VARS" "$pipe.in" "$pipe.out"
+	BOOT_SECONDS=$(boot_seconds_since "$start")
 	tr -d '\r' <"$log" | sed 's/\x1b\[[0-9;?=]*[a-zA-Z]//g' >"$RUN/serial.txt"
 	[ "$rc" = 0 ] || ok=0
 	if [ "$ok" = 1 ]; then
