@@ -14,6 +14,7 @@
 #include "guid.h"
 #include "macro.h"
 #include "secure-mem.h"
+#include "token.h"
 
 /* Exit statuses (SPEC "Exit status"). */
 enum {
@@ -25,7 +26,6 @@ enum {
 
 #define SECURITYFS_DIR "/sys/kernel/security"
 #define SECRETS_DIR SECURITYFS_DIR "/secrets/coco"
-#define COCO_TOKEN_TYPE "coco-efi-secret"
 
 #define MAX_VOLUMES 32
 #define MAX_VOLUME_KEYS 32
@@ -35,7 +35,6 @@ enum {
 #define UUID_STRING_LEN 36
 #define DEFAULT_TIMEOUT_SEC 30
 #define MAX_TIMEOUT_SEC 86400
-#define MAX_TOKEN_KEYSLOTS 8
 
 enum wipe_policy {
 	WIPE_USED,
@@ -130,13 +129,6 @@ struct secret_area {
 	bool used[MAX_SECRETS];
 };
 
-struct coco_token {
-	int token_id;
-	struct guid guid;
-	size_t n_keyslots;
-	int keyslots[MAX_TOKEN_KEYSLOTS];
-};
-
 enum key_rule {
 	KEY_RULE_EXPLICIT,	/* rd.coco.key or crypttab */
 	KEY_RULE_TOKEN,		/* coco-efi-secret token */
@@ -209,10 +201,6 @@ int device_resolve(const struct volume *v, const char *devices_dir, char *path, 
 typedef int (*luks_device_fn)(const char *path, const char *uuid, int version, void *data);
 int luks_devices_foreach(const char *devices_dir, luks_device_fn fn, void *data);
 
-/* token.c */
-int coco_token_parse(const char *json, struct coco_token *token);
-struct crypt_device;
-int coco_tokens_read(struct crypt_device *cd, struct coco_token *tokens, size_t max);
 
 /* key-choice.c */
 int key_plan_build(const struct config *cfg, const struct volume *v,

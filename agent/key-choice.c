@@ -81,8 +81,14 @@ static void add_tokens(struct key_plan *plan, const struct volume *v,
 	size_t i, k;
 
 	for (i = 0; i < n_tokens; i++) {
-		int secret = secret_area_find(area, &tokens[i].guid);
+		int secret;
 
+		if (tokens[i].malformed) {
+			log_warn("%s: token %d is malformed, ignored", volume_label(v),
+				 tokens[i].token_id);
+			continue;
+		}
+		secret = secret_area_find(area, &tokens[i].guid);
 		if (secret < 0) {
 			log_info("%s: token %d names secret %s, which is not present",
 				 volume_label(v), tokens[i].token_id, tokens[i].guid.str);

@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * The LUKS2 token that ties a keyslot to a secret:
- *   {"type": "coco-efi-secret", "keyslots": ["N"], "guid": "GUID"}
- * Like systemd's tokens it normally names one keyslot; more are accepted.
+ * Parsing and finding coco-efi-secret tokens (token.h). Like systemd's
+ * tokens one normally names one keyslot; more are accepted.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -11,8 +10,8 @@
 #include <json-c/json.h>
 #include <libcryptsetup.h>
 
-#include "coco-unlock.h"
 #include "missing.h"
+#include "token.h"
 
 static bool parse_keyslot(const char *text, int *out)
 {
@@ -57,7 +56,6 @@ static const char *member_string(struct json_object *obj, const char *key)
 	return json_object_get_string(m);
 }
 
-/* 0 for a valid coco token, -ENOMSG for another type, -EINVAL if malformed. */
 int coco_token_parse(const char *json, struct coco_token *token)
 {
 	struct json_object *root, *slots = NULL;
@@ -66,6 +64,7 @@ int coco_token_parse(const char *json, struct coco_token *token)
 
 	memset(token, 0, sizeof(*token));
 	token->token_id = -1;
+	token->malformed = true;
 	root = json_tokener_parse(json);
 	if (root == NULL || !json_object_is_type(root, json_type_object))
 		goto out;
@@ -76,21 +75,27 @@ int coco_token_parse(const char *json, struct coco_token *token)
 		r = -ENOMSG;
 		goto out;
 	}
-	if (!guid_parse(member_string(root, "guid"), &token->guid) || guid_is_zero(&token->guid))
-		goto out;
 	json_object_object_get_ex(root, "keyslots", &slots);
-	r = parse_keyslots(slots, token);
+	if (parse_keyslots(slots, token) < 0)
+		token->n_keyslots = 0;
+	if (!guid_parse(member_string(root, "guid"), &token->guid))
+		memset(&token->guid, 0, sizeof(token->guid));
+	else if (!guid_is_zero(&token->guid) && token->n_keyslots > 0)
+		r = 0;
 out:
+	token->malformed = r != 0;
 	json_object_put(root);
 	return r;
 }
 
-/* The coco tokens of a loaded LUKS2 device; malformed ones are skipped. */
 int coco_tokens_read(struct crypt_device *cd, struct coco_token *tokens, size_t max)
 {
+	const char *cd_type = crypt_get_type(cd);
 	int id, max_id = crypt_token_max(CRYPT_LUKS2);
 	size_t n = 0;
 
+	if (cd_type == NULL || strcmp(cd_type, CRYPT_LUKS2) != 0)
+		return 0;
 	for (id = 0; id < max_id && n < max; id++) {
 		const char *type = NULL, *json = NULL;
 		crypt_token_info info = crypt_token_status(cd, id, &type);
@@ -101,10 +106,9 @@ int coco_tokens_read(struct crypt_device *cd, struct coco_token *tokens, size_t 
 			continue;
 		if (crypt_token_json_get(cd, id, &json) < 0)
 			continue;
-		if (coco_token_parse(json, &tokens[n]) < 0) {
-			log_warn("token %d of %s is malformed, ignored", id, crypt_get_device_name(cd));
+		/* Without a GUID nobody can say which secret it was for. */
+		if (coco_token_parse(json, &tokens[n]) < 0 && tokens[n].guid.str[0] == '\0')
 			continue;
-		}
 		tokens[n++].token_id = id;
 	}
 	return (int)n;

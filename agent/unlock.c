@@ -179,7 +179,7 @@ static int build_plan(struct crypt_device *cd, const struct config *cfg, const s
 	struct coco_token tokens[MAX_TOKENS];
 	int n_tokens = 0;
 
-	if (cd != NULL && strcmp(crypt_get_type(cd), CRYPT_LUKS2) == 0)
+	if (cd != NULL)
 		n_tokens = coco_tokens_read(cd, tokens, ARRAY_SIZE(tokens));
 	return key_plan_build(cfg, v, area, tokens, (size_t)n_tokens, plan);
 }

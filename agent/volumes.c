@@ -20,16 +20,18 @@ static int add_if_token(const char *path, const char *uuid, int version, void *d
 {
 	struct config *cfg = data;
 	struct volume v = { .source = SOURCE_DISCOVERED };
-	struct coco_token tokens[4];
+	struct coco_token tokens[8];
 	struct crypt_device *cd;
-	int n = 0;
+	int i, n = 0, valid = 0;
 
 	if (version != 2 || crypt_init(&cd, path) < 0)
 		return 0;
 	if (crypt_load(cd, CRYPT_LUKS2, NULL) == 0)
 		n = coco_tokens_read(cd, tokens, ARRAY_SIZE(tokens));
 	crypt_free(cd);
-	if (n <= 0)
+	for (i = 0; i < n; i++)
+		valid += !tokens[i].malformed;
+	if (valid == 0)
 		return 0;
 
 	memcpy(v.uuid, uuid, sizeof(v.uuid));

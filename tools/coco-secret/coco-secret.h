@@ -11,6 +11,7 @@
 
 #include "guid.h"
 #include "secure-mem.h"
+#include "token.h"
 
 /* Exit statuses, as the man page documents them. */
 #define EXIT_OK 0
@@ -33,7 +34,6 @@
 /* sevctl pads tables to this; SEV's LAUNCH_SECRET wants 16-byte multiples. */
 #define TABLE_ALIGN 16
 
-#define COCO_TOKEN_TYPE "coco-efi-secret"
 
 #define _printf_(a, b) __attribute__((format(printf, a, b)))
 
@@ -63,18 +63,16 @@ int table_check(const char *path, size_t area_size);
 /* luks.c: what enroll, list and remove share. */
 struct crypt_device;
 
-struct coco_token_ref {
-	int token;
-	int keyslot;		/* -1 when the token names none */
-	int n_keyslots;
-	struct guid guid;
-};
+/* The keyslot a token names (the first), or -1 when it names none. */
+static inline int token_keyslot(const struct coco_token *t)
+{
+	return t->n_keyslots > 0 ? t->keyslots[0] : -1;
+}
 
 #define MAX_COCO_TOKENS 32
 
 int luks_open(const char *device, struct crypt_device **cd);
 bool luks_is_luks2(struct crypt_device *cd);
-int luks_coco_tokens(struct crypt_device *cd, struct coco_token_ref *refs, size_t max);
 int luks_active_keyslots(struct crypt_device *cd);
 
 /* enroll.c */

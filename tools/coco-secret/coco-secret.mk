@@ -1,6 +1,7 @@
 # coco-secret: the guest owner's tool for secret tables and LUKS2
 # enrollment (tools/coco-secret/coco-secret.1). Links agent/guid.c for
-# GUID text and EFI byte order, agent/secure-mem.c for locked memory.
+# GUID text and EFI byte order, agent/secure-mem.c for locked memory,
+# agent/token.c for the coco-efi-secret token.
 
 SECRET_LIBS_PC := libcryptsetup json-c
 SECRET_LIBS = $(shell $(PKG_CONFIG) --libs $(SECRET_LIBS_PC))
@@ -9,7 +10,7 @@ EXTRA_CFLAGS_tools += -Iagent $(shell $(PKG_CONFIG) --cflags $(SECRET_LIBS_PC))
 
 SECRET_SRCS := $(wildcard tools/coco-secret/*.c)
 SECRET_OBJS = $(patsubst %.c,$(BUILD)/%.o,$(SECRET_SRCS)) $(BUILD)/agent/guid.o \
-	$(BUILD)/agent/secure-mem.o
+	$(BUILD)/agent/secure-mem.o $(BUILD)/agent/token.o
 
 all: $(BUILD)/coco-secret
 

@@ -43,7 +43,7 @@ static const struct crypt_pbkdf_type secret_pbkdf = {
 
 static int check_token_target(struct crypt_device *cd, const struct enroll_options *o)
 {
-	struct coco_token_ref refs[MAX_COCO_TOKENS];
+	struct coco_token refs[MAX_COCO_TOKENS];
 	int i, n;
 
 	if (o->no_token)
@@ -53,11 +53,11 @@ static int check_token_target(struct crypt_device *cd, const struct enroll_optio
 		    "--type luks2', or add only a keyslot with --no-token", o->device);
 		return -EINVAL;
 	}
-	n = luks_coco_tokens(cd, refs, MAX_COCO_TOKENS);
+	n = coco_tokens_read(cd, refs, MAX_COCO_TOKENS);
 	for (i = 0; i < n; i++)
 		if (guid_equal(&refs[i].guid, &o->guid)) {
 			err("%s is already enrolled on %s (token %d); remove it first",
-			    o->guid.str, o->device, refs[i].token);
+			    o->guid.str, o->device, refs[i].token_id);
 			return -EEXIST;
 		}
 	return 0;

@@ -12,18 +12,18 @@
 
 #include "coco-secret.h"
 
-static const struct coco_token_ref *token_for(const struct coco_token_ref *refs, int n,
+static const struct coco_token *token_for(const struct coco_token *refs, int n,
 					       int keyslot)
 {
 	int i;
 
 	for (i = 0; i < n; i++)
-		if (refs[i].keyslot == keyslot)
+		if (token_keyslot(&refs[i]) == keyslot)
 			return &refs[i];
 	return NULL;
 }
 
-static void list_keyslots(struct crypt_device *cd, const struct coco_token_ref *refs, int n)
+static void list_keyslots(struct crypt_device *cd, const struct coco_token *refs, int n)
 {
 	int i, max = crypt_keyslot_max(crypt_get_type(cd));
 
@@ -31,14 +31,14 @@ static void list_keyslots(struct crypt_device *cd, const struct coco_token_ref *
 	for (i = 0; i < max; i++) {
 		crypt_keyslot_info ki = crypt_keyslot_status(cd, i);
 		struct crypt_pbkdf_type pbkdf = { 0 };
-		const struct coco_token_ref *t;
+		const struct coco_token *t;
 
 		if (ki != CRYPT_SLOT_ACTIVE && ki != CRYPT_SLOT_ACTIVE_LAST)
 			continue;
 		crypt_keyslot_get_pbkdf(cd, i, &pbkdf);
 		t = token_for(refs, n, i);
 		if (t != NULL)
-			printf("%-8d %-9s %-6d %s\n", i, pbkdf.type ? pbkdf.type : "?", t->token,
+			printf("%-8d %-9s %-6d %s\n", i, pbkdf.type ? pbkdf.type : "?", t->token_id,
 			       t->guid.str);
 		else
 			printf("%-8d %-9s %-6s %s\n", i, pbkdf.type ? pbkdf.type : "?", "-", "-");
@@ -46,29 +46,29 @@ static void list_keyslots(struct crypt_device *cd, const struct coco_token_ref *
 }
 
 /* Tokens left pointing at nothing, e.g. by a remove that was cut short. */
-static void list_dangling(struct crypt_device *cd, const struct coco_token_ref *refs, int n)
+static void list_dangling(struct crypt_device *cd, const struct coco_token *refs, int n)
 {
 	int i;
 
 	for (i = 0; i < n; i++) {
-		crypt_keyslot_info ki = refs[i].keyslot < 0 ? CRYPT_SLOT_INVALID :
-			crypt_keyslot_status(cd, refs[i].keyslot);
+		crypt_keyslot_info ki = token_keyslot(&refs[i]) < 0 ? CRYPT_SLOT_INVALID :
+			crypt_keyslot_status(cd, token_keyslot(&refs[i]));
 
 		if (ki != CRYPT_SLOT_ACTIVE && ki != CRYPT_SLOT_ACTIVE_LAST)
-			printf("%-8s %-9s %-6d %s (no keyslot)\n", "-", "-", refs[i].token,
+			printf("%-8s %-9s %-6d %s (no keyslot)\n", "-", "-", refs[i].token_id,
 			       refs[i].guid.str);
 	}
 }
 
 int list_device(const char *device)
 {
-	struct coco_token_ref refs[MAX_COCO_TOKENS];
+	struct coco_token refs[MAX_COCO_TOKENS];
 	struct crypt_device *cd;
 	int n;
 
 	if (luks_open(device, &cd) < 0)
 		return EXIT_FAIL;
-	n = luks_coco_tokens(cd, refs, MAX_COCO_TOKENS);
+	n = coco_tokens_read(cd, refs, MAX_COCO_TOKENS);
 	printf("%s: %s\n", device, crypt_get_type(cd));
 	list_keyslots(cd, refs, n);
 	list_dangling(cd, refs, n);
@@ -78,7 +78,7 @@ int list_device(const char *device)
 	return EXIT_OK;
 }
 
-static const struct coco_token_ref *find_guid(const struct coco_token_ref *refs, int n,
+static const struct coco_token *find_guid(const struct coco_token *refs, int n,
 					      const struct guid *guid)
 {
 	int i;
@@ -95,36 +95,36 @@ static const struct coco_token_ref *find_guid(const struct coco_token_ref *refs,
  * skips it) and is still found by GUID when remove is run again.
  */
 static int remove_keyslot(struct crypt_device *cd, const char *device,
-			  const struct coco_token_ref *t)
+			  const struct coco_token *t)
 {
 	crypt_keyslot_info ki;
 	int r;
 
 	if (t->n_keyslots > 1) {
-		err("token %d names %d keyslots; not made by coco-secret, not touching it",
-		    t->token, t->n_keyslots);
+		err("token %d names %zu keyslots; not made by coco-secret, not touching it",
+		    t->token_id, t->n_keyslots);
 		return -EINVAL;
 	}
-	if (t->keyslot < 0)
+	if (token_keyslot(t) < 0)
 		return 0;
-	ki = crypt_keyslot_status(cd, t->keyslot);
+	ki = crypt_keyslot_status(cd, token_keyslot(t));
 	if (ki != CRYPT_SLOT_ACTIVE && ki != CRYPT_SLOT_ACTIVE_LAST)
 		return 0;
 	if (luks_active_keyslots(cd) <= 1) {
-		err("keyslot %d is the last keyslot of %s; refusing to remove it", t->keyslot,
+		err("keyslot %d is the last keyslot of %s; refusing to remove it", token_keyslot(t),
 		    device);
 		return -EPERM;
 	}
-	r = crypt_keyslot_destroy(cd, t->keyslot);
+	r = crypt_keyslot_destroy(cd, token_keyslot(t));
 	if (r < 0)
-		err("cannot remove keyslot %d of %s: %s", t->keyslot, device, strerror(-r));
+		err("cannot remove keyslot %d of %s: %s", token_keyslot(t), device, strerror(-r));
 	return r;
 }
 
 int remove_guid(const char *device, const struct guid *guid)
 {
-	struct coco_token_ref refs[MAX_COCO_TOKENS];
-	const struct coco_token_ref *t;
+	struct coco_token refs[MAX_COCO_TOKENS];
+	const struct coco_token *t;
 	struct crypt_device *cd;
 	int r;
 
@@ -136,7 +136,7 @@ int remove_guid(const char *device, const struct guid *guid)
 		r = -EINVAL;
 		goto out;
 	}
-	t = find_guid(refs, luks_coco_tokens(cd, refs, MAX_COCO_TOKENS), guid);
+	t = find_guid(refs, coco_tokens_read(cd, refs, MAX_COCO_TOKENS), guid);
 	if (t == NULL) {
 		err("no coco-efi-secret token for %s on %s", guid->str, device);
 		r = -ENOENT;
@@ -144,16 +144,16 @@ int remove_guid(const char *device, const struct guid *guid)
 	}
 	r = remove_keyslot(cd, device, t);
 	if (r == 0) {
-		r = crypt_token_json_set(cd, t->token, NULL);
+		r = crypt_token_json_set(cd, t->token_id, NULL);
 		if (r < 0)
-			err("cannot remove token %d of %s: %s", t->token, device, strerror(-r));
+			err("cannot remove token %d of %s: %s", t->token_id, device, strerror(-r));
 	}
-	if (r >= 0 && t->keyslot >= 0)
-		info("removed %s from %s: keyslot %d, token %d", guid->str, device, t->keyslot,
-		     t->token);
+	if (r >= 0 && token_keyslot(t) >= 0)
+		info("removed %s from %s: keyslot %d, token %d", guid->str, device, token_keyslot(t),
+		     t->token_id);
 	else if (r >= 0)
 		info("removed %s from %s: token %d, which had no keyslot", guid->str, device,
-		     t->token);
+		     t->token_id);
 out:
 	crypt_free(cd);
 	return r < 0 ? EXIT_FAIL : EXIT_OK;
