@@ -15,10 +15,6 @@
 #define MADV_DONTDUMP 16
 #endif
 
-#ifndef O_PATH
-#define O_PATH 010000000
-#endif
-
 /* LUKS2 keyslots are numbered 0..31 (LUKS1: 0..7). */
 #ifndef LUKS_MAX_KEYSLOTS
 #define LUKS_MAX_KEYSLOTS 32
