@@ -98,8 +98,8 @@ dracut_common_opts() {
 
 # dracut_image NAME [--guest-crypttab FILE] DRACUT-ARG...: builds (or reuses)
 # $DRACUT_WORK/images/NAME.img with COCO_UNLOCK as the module's binary;
-# sets IMAGE. --guest-crypttab: dracut sees FILE as /etc/crypttab (a bind
-# mount in a private mount namespace; the host's file is untouched).
+# sets IMAGE. --guest-crypttab: dracut sees FILE as /etc/crypttab
+# (dracut_with_crypttab; the host's /etc is untouched).
 dracut_image() {
 	local name=$1 crypttab='' hash
 	shift
@@ -125,17 +125,42 @@ dracut_image() {
 		"$DRACUT_BASE/dracut.sh" "${DRACUT_OPTS[@]}" "$@" "$IMAGE.tmp")
 	[ -x "$DRACUT_BASE/dracut.sh" ] || cmd[3]=$(command -v dracut)
 	if [ -n "$crypttab" ]; then
-		# Root: a mount namespace; others: a user namespace as well.
-		local ns=(-m)
-		[ "$(id -u)" = 0 ] || ns=(-r -m)
-		# shellcheck disable=SC2016 # expanded by the inner sh
-		unshare "${ns[@]}" sh -c 'mount --bind "$0" /etc/crypttab && exec "$@"' "$crypttab" "${cmd[@]}" >"$log" 2>&1
+		dracut_with_crypttab "$crypttab" "${cmd[@]}" >"$log" 2>&1
 	else
 		"${cmd[@]}" >"$log" 2>&1
 	fi || { boot_die "dracut failed for $name (log: $log)"; tail -n 20 "$log" >&2; return 1; }
 	mv "$IMAGE.tmp" "$IMAGE"
 	echo "$hash" >"$IMAGE.stamp"
 	dracut_log "$name: image made in $((SECONDS - start)) s, $(stat -c %s "$IMAGE") bytes"
+}
+
+# dracut_with_crypttab FILE COMMAND...: runs COMMAND where /etc/crypttab is
+# FILE, without touching the host's /etc and without needing anything there
+# (a fresh machine has no /etc/crypttab to bind a file over). In a private
+# mount namespace (unshare -m: our mounts die with it and never reach the
+# host), a private tmpfs holds an overlay's upper layer with the guest's
+# crypttab; the overlay of it on the host's /etc is mounted over /etc, so
+# dracut reads everything else in /etc as it is. Not root: a user
+# namespace as well (unshare -r), where overlayfs is allowed since 5.11.
+# dracut's --sysroot would do it too, but it also takes every binary from
+# that root, so it would need a whole guest system.
+dracut_with_crypttab() {
+	local crypttab=$1 ns=(-m --propagation private) t rc=0
+	shift
+	[ "$(id -u)" = 0 ] || ns=(-r "${ns[@]}")
+	t=$(mktemp -d "${TMPDIR:-/tmp}/coco-etc.XXXXXX") || return 1
+	# shellcheck disable=SC2016 # expanded by the inner sh
+	unshare "${ns[@]}" sh -euc '
+		t=$1 crypttab=$2
+		shift 2
+		mount -t tmpfs -o mode=0700 coco-crypttab "$t"
+		mkdir "$t/upper" "$t/work"
+		cp "$crypttab" "$t/upper/crypttab"
+		chmod 0600 "$t/upper/crypttab"
+		mount -t overlay -o "lowerdir=/etc,upperdir=$t/upper,workdir=$t/work" coco-etc /etc
+		exec "$@"' sh "$t" "$crypttab" "$@" || rc=$?
+	rmdir "$t"
+	return $rc
 }
 
 # dracut_test_start NAME: fixtures or bail out; sets RUN.
