@@ -2,6 +2,8 @@
 # failing phase so the report is whole, and fails at the end if any test
 # failed. Phases:
 #   unit    C unit tests of the agent's parsers and helpers
+#   scripts the test helpers themselves (absence checks fail on runs that
+#           did not happen) and the project's shell tools
 #   agent   the real coco-unlock binary against LUKS image files (--dry-run)
 #   secret  coco-secret (tables, enrollment)
 #   hooks   the mkinitcpio hook against mkinitcpio's documented contract
@@ -14,6 +16,7 @@ RESULTS = $(BUILD)/test-results
 UNIT_TEST_NAMES := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test-*.c))
 UNIT_TEST_BINS = $(addprefix $(BUILD)/tests/,$(UNIT_TEST_NAMES))
 AGENT_TESTS := $(sort $(wildcard tests/agent/test-*.sh))
+SCRIPT_TESTS := $(sort $(wildcard tests/scripts/test-*.sh))
 SECRET_TESTS ?=
 HOOK_TESTS ?=
 BOOT_TESTS ?=
@@ -40,6 +43,7 @@ check:
 	@$(MAKE) --no-print-directory check-programs
 	@$(MAKE) --no-print-directory BUILD=build-asan SANITIZE=1 check-programs
 	-@$(RUN_TESTS) --phase unit --results $(RESULTS) $(UNIT_TEST_BINS)
+	-@$(call test_env,$(BUILD),0) $(RUN_TESTS) --phase scripts --results $(RESULTS) $(SCRIPT_TESTS)
 	-@$(call test_env,$(BUILD),0) $(RUN_TESTS) --phase agent --results $(RESULTS) $(AGENT_TESTS)
 	$(if $(SECRET_TESTS),-@$(call test_env,$(BUILD),0) $(RUN_TESTS) --phase secret --results $(RESULTS) $(SECRET_TESTS))
 	$(if $(HOOK_TESTS),-@$(call test_env,$(BUILD),0) $(RUN_TESTS) --phase hooks --results $(RESULTS) $(HOOK_TESTS))

@@ -17,6 +17,7 @@ DEVICES=$FIX/dev
 SECRET_LIST=$FIX/secret-bytes
 mkdir -p "$SECRETS" "$DEVICES"
 : >"$SECRET_LIST"
+: >"$FIX/placed"
 
 # GUIDs used across the tests.
 DISK_GUID=736869e5-84f0-4973-92ec-06879ce3da0b
@@ -45,17 +46,38 @@ luks_uuid() {
 	cryptsetup luksUUID "$1"
 }
 
-# put_secret GUID FILE: place a secret file in the fake secrets directory.
+# put_secret GUID FILE: place a secret file in the fake secrets directory
+# (and remember it was there: "gone" means something only for those).
 put_secret() {
-	cp "$2" "$SECRETS/$1"
+	cp "$2" "$SECRETS/$1" && echo "$1" >>"$FIX/placed"
 }
 
 clear_secrets() {
 	rm -f "$SECRETS"/*
+	: >"$FIX/placed"
+}
+
+# Proof that the last run of the agent happened: $FIX/ran holds its exit
+# status, written only when the binary ran (not 126/127: not executable,
+# not found) and said something. Checks for an absence read it first.
+agent_ran_mark() {
+	rm -f "$FIX/ran"
+	case $RC in 126 | 127) return ;; esac
+	[ -s "$OUT" ] && echo "$RC" >"$FIX/ran"
+}
+
+agent_ran() {
+	if [ ! -s "$FIX/ran" ]; then
+		echo "#   no proof the agent ran (status ${RC:-unset}, output ${OUT:-unset})"
+		return 1
+	fi
 }
 
 secret_present() { [ -e "$SECRETS/$1" ]; }
-secret_gone() { [ ! -e "$SECRETS/$1" ]; }
+# gone: it was put there, the agent ran, and it is not there now.
+secret_gone() {
+	agent_ran && grep -qx -- "$1" "$FIX/placed" && [ ! -e "$SECRETS/$1" ]
+}
 
 # run_agent NAME CMDLINE [ARGS...]: runs coco-unlock with the fixtures;
 # sets RC and OUT (its stdout and stderr). Checks the output for secrets.
@@ -68,6 +90,7 @@ run_agent() {
 	${AGENT_WRAPPER:-} "$COCO_UNLOCK" --secrets-dir "$SECRETS" --cmdline "$FIX/cmdline" \
 		--crypttab "$FIX/crypttab" --devices-dir "$DEVICES" --dry-run "$@" >"$OUT" 2>&1
 	RC=$?
+	agent_ran_mark
 	show_output "$name"
 	check_no_secret_bytes "$name"
 }
@@ -91,7 +114,9 @@ check_no_secret_bytes() {
 			fi
 		done
 	done <"$SECRET_LIST"
-	if [ -n "$leaked" ]; then
+	if ! agent_ran || [ ! -s "$SECRET_LIST" ]; then
+		tap_not_ok "$1: no secret bytes in the output (no run, or no secret to look for)"
+	elif [ -n "$leaked" ]; then
 		tap_not_ok "$1: no secret bytes in the output"
 	else
 		tap_ok "$1: no secret bytes in the output"
@@ -108,8 +133,12 @@ out_has() {
 	fi
 }
 
+# out_lacks NAME REGEX: no line matches REGEX, in the output of a run
+# that happened.
 out_lacks() {
-	if grep -qE -- "$2" "$OUT"; then
+	if ! agent_ran; then
+		tap_not_ok "$1"
+	elif grep -qE -- "$2" "$OUT"; then
 		tap_not_ok "$1"
 		echo "#   unexpected line: $(grep -E -- "$2" "$OUT" | head -1)"
 	else

@@ -89,6 +89,7 @@ for sig in TERM INT; do
 	kill -"$sig" "$pid"
 	wait "$pid"
 	rc=$?
+	RC=$rc OUT=$FIX/out agent_ran_mark
 	tap_is "SIG$sig: killed by the signal" $((128 + $(kill -l "$sig"))) "$rc"
 	tap_check "SIG$sig: every secret wiped (wipe=all)" \
 		eval "secret_gone $GUID_A && secret_gone $GUID_B && secret_gone $GUID_C"

@@ -17,6 +17,8 @@ BOOT_TESTS += tests/boot/test-inject.sh tests/boot/test-happy.sh \
 # The mkinitcpio hook in an initramfs built and laid out as mkinitcpio does
 # (tests/boot/mkinitcpio/): two boots.
 BOOT_TESTS += tests/boot/test-mkinitcpio.sh
+# The boot checks on runs whose serial logs were deleted: all not ok.
+BOOT_TESTS += tests/boot/test-vacuous.sh
 CHECK_DEPS += boot
 # Figures from a guest: static vs dynamic start-up and keyslot times
 # (needs `make static boot-prereqs`; skips with a message otherwise).

@@ -24,6 +24,7 @@ BOOT_TIMEOUT=${BOOT_TIMEOUT:-90}
 . "$TOP/tests/boot/lib.sh"
 
 DRACUT_WORK=${DRACUT_WORK:-$BUILD/dracut}
+DRACUT_RUNS=${DRACUT_RUNS:-$DRACUT_WORK/runs}
 DRACUT_MODULE_SRC=${DRACUT_MODULE_SRC:-$TOP/dracut-module/91coco-unlock}
 # Constants for the test scripts.
 # shellcheck disable=SC2034
@@ -165,7 +166,7 @@ dracut_with_crypttab() {
 
 # dracut_test_start NAME: fixtures or bail out; sets RUN.
 dracut_test_start() {
-	RUN=$DRACUT_WORK/runs/$1
+	RUN=$DRACUT_RUNS/$1
 	rm -rf "$RUN"
 	mkdir -p "$RUN"
 	if ! { [ -f "$INJECTOR" ] && [ -x "$COCO_UNLOCK" ] && dracut_fixtures; }; then
@@ -232,6 +233,7 @@ dracut_boot_typed() {
 	rm -f "$QEMU_VARS" "$pipe.in" "$pipe.out"
 	BOOT_SECONDS=$(boot_seconds_since "$start")
 	tr -d '\r' <"$log" | sed 's/\x1b\[[0-9;?=]*[a-zA-Z]//g' >"$RUN/serial.txt"
+	boot_drop_serial "$name"
 	[ "$rc" = 0 ] || ok=0
 	if [ "$ok" = 1 ]; then
 		tap_ok "$name: the VM ran to its end (${BOOT_SECONDS}s)"

@@ -27,10 +27,14 @@ lsinitrd "$COCO_IMG" >"$RUN/../shell-coco.list" 2>/dev/null
 tap_check "the image has coco-unlock" grep -q ' usr/sbin/coco-unlock$' "$RUN/../shell-coco.list"
 tap_check "the image has the settled hook" grep -q 'hooks/initqueue/settled/00-coco-unlock-settled.sh$' "$RUN/../shell-coco.list"
 tap_check "the image has the pre-pivot hook" grep -q 'hooks/pre-pivot/10-coco-unlock-wipe.sh$' "$RUN/../shell-coco.list"
-tap_check "the baseline image has no coco-unlock" eval "! lsinitrd '$BASE_IMG' 2>/dev/null | grep -qE ' usr/sbin/coco-unlock\$|coco-unlock-settled'"
+lsinitrd "$BASE_IMG" >"$RUN/../shell-baseline.list" 2>/dev/null
+# The listing must show the image's content for its lack of coco-unlock to count.
+tap_absent "the baseline image has no coco-unlock" "$RUN/../shell-baseline.list" \
+	' usr/sbin/coco-unlock$|coco-unlock-settled' ' usr/lib/systemd/systemd-udevd$| usr/bin/udevadm$| init$'
+
 
 # 1. The injected secret opens the root.
-RUN=$DRACUT_WORK/runs/shell-happy; rm -rf "$RUN"; mkdir -p "$RUN"
+RUN=$DRACUT_RUNS/shell-happy; rm -rf "$RUN"; mkdir -p "$RUN"
 secret_table "$RUN/table.bin" "$GUID_DISK=$FIX/root.key" "$OTHER=$FIX/other.key"
 dracut_boot shell-happy "$COCO_IMG" "$ROOT_ARGS" "$RUN/table.bin" "$DFIX/root.img"
 tap_serial "coco-unlock opened the root" "coco-unlock: $ROOT_MAPPER: unlocked "
@@ -44,7 +48,7 @@ tap_no_secret_bytes "$FIX/root.key" "$FIX/other.key"
 T_COCO=$(grep -aoE "^ROOT-UPTIME [0-9.]+" "$RUN/serial.txt" | cut -d" " -f2)
 
 # 2. Baseline: dracut's own rd.luks.key, same volume, no coco-unlock.
-RUN=$DRACUT_WORK/runs/shell-baseline; rm -rf "$RUN"; mkdir -p "$RUN"
+RUN=$DRACUT_RUNS/shell-baseline; rm -rf "$RUN"; mkdir -p "$RUN"
 dracut_boot shell-baseline "$BASE_IMG" \
 	"root=/dev/mapper/$ROOT_MAPPER rd.luks.uuid=$ROOT_UUID rd.luks.key=/etc/coco-test-root.key:/" - "$DFIX/root.img"
 tap_serial "baseline: switch_root reached the encrypted root" '^ROOT-OK root$'
@@ -53,7 +57,7 @@ tap_serial_not "baseline: no prompt" "$PROMPT"
 T_BASE=$(grep -aoE '^ROOT-UPTIME [0-9.]+' "$RUN/serial.txt" | cut -d' ' -f2)
 
 # 3. A wrong secret: the standard prompt, typed passphrase, wipe anyway.
-RUN=$DRACUT_WORK/runs/shell-wrong; rm -rf "$RUN"; mkdir -p "$RUN"
+RUN=$DRACUT_RUNS/shell-wrong; rm -rf "$RUN"; mkdir -p "$RUN"
 secret_table "$RUN/table.bin" "$GUID_DISK=$FIX/wrong.key" "$OTHER=$FIX/other.key"
 # A long rd.coco.timeout: a prompt before it shows coco-unlock did not wait
 # it out, and a loaded machine's slow TCG boot cannot reach it.
@@ -66,7 +70,7 @@ tap_serial "the wrong secret is wiped all the same" "^root: SECRET-GONE $GUID_DI
 tap_no_secret_bytes "$FIX/root.key" "$FIX/wrong.key" "$FIX/other.key"
 
 # 4. rd.coco=0: coco-unlock does nothing, the prompt works, nothing wiped.
-RUN=$DRACUT_WORK/runs/shell-off; rm -rf "$RUN"; mkdir -p "$RUN"
+RUN=$DRACUT_RUNS/shell-off; rm -rf "$RUN"; mkdir -p "$RUN"
 secret_table "$RUN/table.bin" "$GUID_DISK=$FIX/root.key" "$OTHER=$FIX/other.key"
 dracut_boot_typed shell-off "$COCO_IMG" "$ROOT_ARGS rd.coco=0" "$RUN/table.bin" "$PROMPT" "$FIX/root.key" "$DFIX/root.img"
 tap_serial_not "rd.coco=0: coco-unlock opened nothing" "coco-unlock: .*: unlocked "

@@ -22,7 +22,7 @@ tap_check "the image has coco-unlock.service" grep -q 'systemd/system/coco-unloc
 tap_check "the image has systemd-cryptsetup" grep -q 'systemd/systemd-cryptsetup$' "$RUN/../systemd-coco.list"
 
 # 1. The injected secret opens the root.
-RUN=$DRACUT_WORK/runs/systemd-happy; rm -rf "$RUN"; mkdir -p "$RUN"
+RUN=$DRACUT_RUNS/systemd-happy; rm -rf "$RUN"; mkdir -p "$RUN"
 secret_table "$RUN/table.bin" "$GUID_DISK=$FIX/root.key" "$OTHER=$FIX/other.key"
 dracut_boot systemd-happy "$COCO_IMG" "$ROOT_ARGS" "$RUN/table.bin" "$DFIX/root.img"
 tap_serial "coco-unlock.service ran and finished" 'Finished coco-unlock.service'
@@ -39,7 +39,7 @@ tap_no_secret_bytes "$FIX/root.key" "$FIX/other.key"
 T_SD=$(grep -aoE '^ROOT-UPTIME [0-9.]+' "$RUN/serial.txt" | cut -d' ' -f2)
 
 # 2. A wrong secret: systemd's prompt, typed passphrase, wipe anyway.
-RUN=$DRACUT_WORK/runs/systemd-wrong; rm -rf "$RUN"; mkdir -p "$RUN"
+RUN=$DRACUT_RUNS/systemd-wrong; rm -rf "$RUN"; mkdir -p "$RUN"
 secret_table "$RUN/table.bin" "$GUID_DISK=$FIX/wrong.key" "$OTHER=$FIX/other.key"
 # A long rd.coco.timeout: a prompt before it shows coco-unlock did not wait
 # it out, and a loaded machine's slow TCG boot cannot reach it.

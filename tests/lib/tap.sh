@@ -43,6 +43,91 @@ tap_is() {
 	fi
 }
 
+# A check for the absence of something is only as good as the proof that
+# the run it reads happened. tap_run_happened FILE [END_ERE] succeeds when
+# FILE exists, is not empty and, when END_ERE is given, has a line
+# matching it (the run's own end marker); otherwise it sets TAP_WHY.
+TAP_WHY=
+tap_run_happened() {
+	local file=$1 end=${2:-}
+	if [ ! -e "$file" ]; then
+		TAP_WHY="$file does not exist"
+	elif [ ! -s "$file" ]; then
+		TAP_WHY="$file is empty"
+	elif [ -n "$end" ] && ! grep -aqE -- "$end" "$file"; then
+		TAP_WHY="$file never reached its end marker '$end'"
+	else
+		TAP_WHY=
+		return 0
+	fi
+	return 1
+}
+
+# tap_absent NAME FILE ERE [END_ERE]: no line of FILE matches ERE, and the
+# run that wrote FILE happened (tap_run_happened). "not ok" otherwise.
+tap_absent() {
+	local name=$1 file=$2 re=$3 end=${4:-}
+	if ! tap_run_happened "$file" "$end"; then
+		tap_not_ok "$name"
+		echo "#   no proof the run happened: $TAP_WHY"
+	elif grep -aqE -- "$re" "$file"; then
+		tap_not_ok "$name"
+		grep -aE -- "$re" "$file" | head -n 3 | sed 's/^/#   found: /'
+	else
+		tap_ok "$name"
+	fi
+}
+
+# tap_absent_bytes NAME FILE END_ERE|'' SECRETFILE...: no SECRETFILE's
+# bytes, nor any 12-byte piece of them, appear in FILE, and the run that
+# wrote FILE happened. An empty or missing SECRETFILE is "not ok" too:
+# there would be nothing to look for.
+tap_absent_bytes() {
+	local name=$1 file=$2 end=$3 k s i found=
+	shift 3
+	if ! tap_run_happened "$file" "$end"; then
+		tap_not_ok "$name"
+		echo "#   no proof the run happened: $TAP_WHY"
+		return
+	fi
+	[ $# -gt 0 ] || { tap_not_ok "$name"; echo "#   no secret to look for"; return; }
+	for k in "$@"; do
+		if [ ! -s "$k" ]; then
+			tap_not_ok "$name"
+			echo "#   secret file $k is missing or empty: nothing to look for"
+			return
+		fi
+		s=$(cat "$k")
+		for ((i = 0; i == 0 || i + 12 <= ${#s}; i += 6)); do
+			if grep -aqF -- "${s:i:12}" "$file"; then
+				found="$found $k"
+				break
+			fi
+		done
+	done
+	if [ -n "$found" ]; then
+		tap_not_ok "$name"
+		echo "#   bytes of these secrets found in $file:$found"
+	else
+		tap_ok "$name"
+	fi
+}
+
+# tap_empty NAME PROOF VALUE: VALUE (what a run printed or asked for) is
+# empty, and PROOF, a file the run writes only when it happened (its
+# status, its call log), exists and is not empty.
+tap_empty() {
+	if ! tap_run_happened "$2"; then
+		tap_not_ok "$1"
+		echo "#   no proof the run happened: $TAP_WHY"
+	elif [ -n "$3" ]; then
+		tap_not_ok "$1"
+		printf '%s\n' "$3" | head -n 3 | sed 's/^/#   got: /'
+	else
+		tap_ok "$1"
+	fi
+}
+
 tap_diag() {
 	echo "# $*"
 }

@@ -72,7 +72,7 @@ tap_is "install hook: sourcing it only defines build, help and a helper" \
 R=$T/static
 run_build "$R" COCO_UNLOCK_BINARY="$T/lib/coco-unlock.static"
 tap_is "static: build() succeeds" 0 "$(cat "$R.rc")"
-tap_is "static: no error reported" "" "$(calls "$R" error)"
+tap_empty "static: no error reported" "$R.rc" "$(calls "$R" error)"
 tap_is "static: the static binary, as /usr/bin/coco-unlock" \
 	"$T/lib/coco-unlock.static /usr/bin/coco-unlock" "$(calls "$R" add_binary)"
 tap_check "static: efi_secret" has_line "$R" "add_module efi_secret"
@@ -83,16 +83,16 @@ for m in af_alg algif_hash algif_skcipher; do
 	tap_check "static: $m, required (AF_ALG backend)" has_line "$R" "add_module $m"
 done
 tap_is "static: add_runscript once, without arguments" "add_runscript" "$(grep '^add_runscript' "$R")"
-tap_is "static: nothing printed" "" "$(cat "$R.stdout" "$R.stderr")"
+tap_empty "static: nothing printed" "$R.rc" "$(cat "$R.stdout" "$R.stderr")"
 # Everything it asks for is one of these calls: no stray files.
 unexpected=$(grep -vxE 'add_binary .*|add_module (efi_secret|dm-crypt|af_alg|algif_hash|algif_skcipher)|add_all_modules /crypto/|map add_module .*|add_dir /run/cryptsetup|add_runscript' "$R" || true)
-tap_is "static: nothing else asked for" "" "$unexpected"
+tap_empty "static: nothing else asked for" "$R" "$unexpected"
 
 # --- CRYPTO_MODULES narrows the ciphers, as in the encrypt hook ------------------
 R=$T/crypto-modules
 run_build "$R" COCO_UNLOCK_BINARY="$T/lib/coco-unlock.static" CRYPTO_MODULES="aes xts sha256"
 tap_is "CRYPTO_MODULES: build() succeeds" 0 "$(cat "$R.rc")"
-tap_is "CRYPTO_MODULES: no add_all_modules" "" "$(calls "$R" add_all_modules)"
+tap_empty "CRYPTO_MODULES: no add_all_modules" "$R" "$(calls "$R" add_all_modules)"
 for m in aes xts sha256; do
 	tap_check "CRYPTO_MODULES: $m" has_line "$R" "add_module $m"
 done
@@ -118,7 +118,7 @@ else
 	tap_check "missing binary: build() fails" test "$(cat "$R.rc")" != 0
 	tap_check "missing binary: error names the paths" \
 		grep -q 'coco-unlock not found.*coco-unlock.static' "$R"
-	tap_is "missing binary: nothing added" "" "$(grep '^add_' "$R")"
+	tap_empty "missing binary: nothing added" "$R.rc" "$(grep '^add_' "$R")"
 fi
 
 # --- help() -----------------------------------------------------------------------

@@ -61,17 +61,59 @@ expect() {
 	fi
 }
 
+# out_lacks NAME ERE: the last command said something, and nothing
+# matching ERE.
+out_lacks() {
+	tap_absent "$1" "$OUT" "$2"
+}
+
+# failed_without NAME FILE: the last command failed, said why, and left
+# no FILE behind.
+failed_without() {
+	if [ "$RC" != 0 ] && [ -s "$OUT" ] && [ ! -e "$2" ] && [ ! -L "$2" ]; then
+		tap_ok "$1"
+	else
+		tap_not_ok "$1"
+		echo "#   status $RC, output $(wc -c <"$OUT" 2>/dev/null || echo none) bytes, $2 $([ -e "$2" ] && echo exists || echo absent)"
+	fi
+}
+
+# no_token NAME IMG ID: IMG is a LUKS2 volume (luksDump reads it) without
+# a token ID.
+no_token() {
+	local dump
+	if ! dump=$(cryptsetup luksDump "$2" 2>/dev/null) || ! grep -q '^Tokens:' <<<"$dump"; then
+		tap_not_ok "$1"
+		echo "#   $2 is not a readable LUKS2 volume"
+	elif [ -n "$(token_json "$2" "$3")" ]; then
+		tap_not_ok "$1"
+		echo "#   token $3: $(token_json "$2" "$3")"
+	else
+		tap_ok "$1"
+	fi
+}
+
+# refuses IMG KEYFILE: the volume is readable and KEYFILE opens no
+# keyslot (cryptsetup's status 2: no key available with this passphrase).
+refuses() {
+	cryptsetup isLuks "$1" || return 1
+	cryptsetup open --test-passphrase --key-file "$2" "$1" 2>/dev/null
+	[ $? = 2 ]
+}
+
 hex_of() { od -An -tx1 -v "$1" | tr -d ' \n'; }
 
-# no_secret_in_output NAME: no remembered secret's bytes in any output.
+# no_secret_in_output NAME: no remembered secret's bytes in any output;
+# "not ok" when there was no output or no secret to look for.
 no_secret_in_output() {
-	local all f leaked=
+	local all f leaked= looked=0
 	all=$(hex_of "$ALL_OUTPUT")
 	while read -r f; do
 		[ -s "$f" ] || continue
+		looked=$((looked + 1))
 		case $all in *"$(hex_of "$f")"*) leaked="$leaked $f" ;; esac
 	done <"$SECRET_FILES"
-	if [ -z "$leaked" ] && [ -s "$ALL_OUTPUT" ]; then
+	if [ -z "$leaked" ] && [ -s "$ALL_OUTPUT" ] && [ "$looked" -gt 0 ]; then
 		tap_ok "$1"
 	else
 		tap_not_ok "$1"
