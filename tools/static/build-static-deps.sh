@@ -15,7 +15,8 @@
 # system's apt configuration is not touched.
 #
 # Environment: CACHE (default ~/.cache/coco-unlock), JOBS (default: nproc),
-# DEBIAN_MIRROR, DEBIAN_SECURITY_MIRROR (default: the system's).
+# DEBIAN_MIRROR, DEBIAN_SECURITY_MIRROR (default: the archives apt is
+# configured with; tools/apt-sources.sh).
 set -eu
 set -o pipefail
 
@@ -87,23 +88,14 @@ APTDIR=$CACHE/apt
 SRCDIR=$CACHE/sources
 mkdir -p "$APTDIR/lists/partial" "$APTDIR/cache/archives/partial" "$SRCDIR"
 
-# The mirrors the binary lists use, reused as deb-src.
-mirror_for() { # $1: debian | debian-security
-	local uri
-	uri=$(grep -rhE --include='*.list' --include='*.sources' '^[^#]' \
-		/etc/apt/sources.list /etc/apt/sources.list.d/ 2>/dev/null |
-		grep -oE "https?://[^ ]*/$1/?( |$)" | head -n1 | tr -d ' ') || true
-	echo "${uri:-http://deb.debian.org/$1}"
-}
-MIRROR=${DEBIAN_MIRROR:-$(mirror_for debian)}
-SECMIRROR=${DEBIAN_SECURITY_MIRROR:-$(mirror_for debian-security)}
+# The archives this machine's apt uses (mirrors, proxies, local copies),
+# reused as deb-src: tools/apt-sources.sh reads them and says what to do
+# when none serves bookworm.
 KEYRING=/usr/share/keyrings/debian-archive-keyring.gpg
 [ -r "$KEYRING" ] || die "$KEYRING is missing (package debian-archive-keyring): apt cannot verify the sources"
-cat >"$APTDIR/sources.list" <<EOF
-deb-src [signed-by=$KEYRING] $MIRROR bookworm main
-deb-src [signed-by=$KEYRING] $MIRROR bookworm-updates main
-deb-src [signed-by=$KEYRING] $SECMIRROR bookworm-security main
-EOF
+archives=$("$(dirname "$0")/../apt-sources.sh") || die "no Debian 12 archive to fetch sources from (see above)"
+echo "$archives" | awk -v k="$KEYRING" '{ print "deb-src [signed-by=" k "] " $1 " " $2 " main" }' \
+	>"$APTDIR/sources.list"
 APT_OPTS=(
 	-o "Dir::Etc::sourcelist=$APTDIR/sources.list" -o Dir::Etc::sourceparts=-
 	-o "Dir::State::Lists=$APTDIR/lists" -o "Dir::Cache=$APTDIR/cache"
@@ -121,7 +113,7 @@ have_all_sources() {
 }
 
 if ! have_all_sources; then
-	say "apt-get update (private deb-src list: $MIRROR, $SECMIRROR)"
+	say "apt-get update (private deb-src list: $(echo "$archives" | tr '\n' ' '))"
 	apt-get "${APT_OPTS[@]}" -q update >"$WORK/log/apt-update.log" 2>&1 ||
 		die "apt-get update of the deb-src list failed; see $WORK/log/apt-update.log"
 	for s in "${SOURCES[@]}"; do
@@ -129,7 +121,7 @@ if ! have_all_sources; then
 		if ! apt-cache "${APT_OPTS[@]}" showsrc "$name" 2>/dev/null | grep -x "Version: $ver" >/dev/null; then
 			served=$(apt-cache "${APT_OPTS[@]}" showsrc "$name" 2>/dev/null |
 				sed -n 's/^Version: //p' | tr '\n' ' ')
-			die "source package $name version $ver is not served by $MIRROR (bookworm, bookworm-updates) or $SECMIRROR (bookworm-security); served: ${served:-none}. Update the pin in tools/static/build-static-deps.sh"
+			die "source package $name version $ver is not served by $(echo "$archives" | tr '\n' ' '); served: ${served:-none}. Update the pin in tools/static/build-static-deps.sh"
 		fi
 	done
 	(cd "$SRCDIR" && apt-get "${APT_OPTS[@]}" -q source --download-only "${SOURCES[@]}") \
