@@ -54,6 +54,12 @@ check:
 	else echo "boot 0 1 0" >>$(RESULTS); echo "boot: building the boot prerequisites failed"; fi)
 	@$(RUN_TESTS) --total --results $(RESULTS)
 
+# The README's test command in a fresh Debian 12 root (debootstrap), on a
+# clone of the committed tree: what .ci/run runs. See tests/fresh-machine.sh.
+.PHONY: check-fresh
+check-fresh:
+	@CACHE="$(CACHE)" tests/fresh-machine.sh 'make check'
+
 # Figures, not tests: sizes and times printed for the record.
 BENCHES ?=
 .PHONY: bench
