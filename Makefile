@@ -22,7 +22,7 @@ PKG_CONFIG ?= pkg-config
 
 WARNINGS := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wmissing-prototypes \
 	-Wstrict-prototypes -Wno-unused-parameter
-COMMON_CFLAGS := -std=c11 -D_GNU_SOURCE -DVERSION='"$(VERSION)"' $(WARNINGS) \
+COMMON_CFLAGS := -std=c11 -D_GNU_SOURCE -Ishared -DVERSION='"$(VERSION)"' $(WARNINGS) \
 	-fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIE -MMD -MP
 OPT_CFLAGS ?= -O2 -g
 LDFLAGS ?= -pie -Wl,-z,relro,-z,now
@@ -58,6 +58,7 @@ $(BUILD)/%.o: %.c
 	$(say) CC $@
 	$(Q)$(CC) $(ALL_CFLAGS) $(EXTRA_CFLAGS_$(firstword $(subst /, ,$<))) -c -o $@ $<
 
+include shared/shared.mk
 include agent/agent.mk
 -include tools/coco-secret/coco-secret.mk
 -include tools/coco-inject/coco-inject.mk

@@ -1,5 +1,6 @@
 # coco-unlock, the initramfs agent. Every agent/*.c but main.c also goes
-# into the unit tests, so each concern can be tested on its own.
+# into the unit tests, so each concern can be tested on its own. It links
+# shared/ (shared/shared.mk).
 
 AGENT_LIBS_PC := libcryptsetup libkmod json-c
 AGENT_LIBS = $(shell $(PKG_CONFIG) --libs $(AGENT_LIBS_PC))
@@ -11,7 +12,7 @@ AGENT_LIB_OBJS = $(patsubst %.c,$(BUILD)/%.o,$(AGENT_LIB_SRCS))
 
 all: $(BUILD)/coco-unlock
 
-$(BUILD)/coco-unlock: $(BUILD)/agent/main.o $(AGENT_LIB_OBJS)
+$(BUILD)/coco-unlock: $(BUILD)/agent/main.o $(AGENT_LIB_OBJS) $(SHARED_OBJS)
 	$(say) LD $@
 	$(Q)$(CC) -o $@ $^ $(LDFLAGS) $(AGENT_LIBS)
 

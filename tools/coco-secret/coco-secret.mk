@@ -1,16 +1,14 @@
 # coco-secret: the guest owner's tool for secret tables and LUKS2
-# enrollment (tools/coco-secret/coco-secret.1). Links agent/guid.c for
-# GUID text and EFI byte order, agent/secure-mem.c for locked memory,
-# agent/token.c for the coco-efi-secret token.
+# enrollment (tools/coco-secret/coco-secret.1). Links shared/ (GUIDs,
+# locked memory, the coco-efi-secret token) as coco-unlock does.
 
 SECRET_LIBS_PC := libcryptsetup json-c
 SECRET_LIBS = $(shell $(PKG_CONFIG) --libs $(SECRET_LIBS_PC))
 # Other tools/ fragments may add to this too.
-EXTRA_CFLAGS_tools += -Iagent $(shell $(PKG_CONFIG) --cflags $(SECRET_LIBS_PC))
+EXTRA_CFLAGS_tools += $(shell $(PKG_CONFIG) --cflags $(SECRET_LIBS_PC))
 
 SECRET_SRCS := $(wildcard tools/coco-secret/*.c)
-SECRET_OBJS = $(patsubst %.c,$(BUILD)/%.o,$(SECRET_SRCS)) $(BUILD)/agent/guid.o \
-	$(BUILD)/agent/secure-mem.o $(BUILD)/agent/token.o
+SECRET_OBJS = $(patsubst %.c,$(BUILD)/%.o,$(SECRET_SRCS)) $(SHARED_OBJS)
 
 all: $(BUILD)/coco-secret
 

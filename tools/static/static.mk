@@ -17,8 +17,8 @@ STATIC_CC ?= musl-gcc
 STATIC_LIBDIR ?= $(PREFIX)/lib/coco-unlock
 # The size target of issue 6 (1.5 MiB, stripped): a warning, not an error.
 STATIC_MAX_SIZE := 1572864
-STATIC_SRCS = $(wildcard agent/*.c)
-STATIC_OBJS = $(patsubst agent/%.c,$(STATIC_DIR)/agent/%.o,$(STATIC_SRCS))
+STATIC_SRCS = $(wildcard agent/*.c shared/*.c)
+STATIC_OBJS = $(patsubst %.c,$(STATIC_DIR)/%.o,$(STATIC_SRCS))
 # Static, not PIE; musl has no _FORTIFY_SOURCE.
 STATIC_CFLAGS = $(filter-out -fPIE -D_FORTIFY_SOURCE=2,$(COMMON_CFLAGS)) \
 	-Os -g -ffunction-sections -fdata-sections \
@@ -43,7 +43,7 @@ $(STATIC_DIR)/prefix: static-force
 	@mkdir -p $(dir $@)
 	@echo '$(STATIC_PREFIX)' | cmp -s - $@ || echo '$(STATIC_PREFIX)' >$@
 
-$(STATIC_DIR)/agent/%.o: agent/%.c $(STATIC_DIR)/prefix
+$(STATIC_DIR)/%.o: %.c $(STATIC_DIR)/prefix
 	@mkdir -p $(dir $@)
 	$(say) MUSLCC $@
 	$(Q)$(STATIC_CC) $(STATIC_CFLAGS) -c -o $@ $<
