@@ -10,6 +10,7 @@
 #include <json-c/json.h>
 #include <libcryptsetup.h>
 
+#include "luks2-json.h"
 #include "missing.h"
 #include "token.h"
 
@@ -56,16 +57,41 @@ static const char *member_string(struct json_object *obj, const char *key)
 	return json_object_get_string(m);
 }
 
-int coco_token_parse(const char *json, struct coco_token *token)
+/* "mac": absent, or exactly 64 hex digits (kept lowercase). */
+static bool parse_mac(struct json_object *root, char out[TOKEN_MAC_HEX_LEN + 1])
 {
-	struct json_object *root, *slots = NULL;
+	struct json_object *m;
+	const char *text;
+	size_t i;
+
+	out[0] = '\0';
+	if (!json_object_object_get_ex(root, "mac", &m))
+		return true;
+	text = json_object_is_type(m, json_type_string) ? json_object_get_string(m) : NULL;
+	if (text == NULL || strlen(text) != TOKEN_MAC_HEX_LEN)
+		return false;
+	for (i = 0; i < TOKEN_MAC_HEX_LEN; i++) {
+		char c = text[i];
+
+		if (c >= 'A' && c <= 'F')
+			c = (char)(c - 'A' + 'a');
+		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+			return false;
+		out[i] = c;
+	}
+	out[TOKEN_MAC_HEX_LEN] = '\0';
+	return true;
+}
+
+static int parse_object(struct json_object *root, struct coco_token *token)
+{
+	struct json_object *slots = NULL;
 	const char *type;
 	int r = -EINVAL;
 
 	memset(token, 0, sizeof(*token));
 	token->token_id = -1;
 	token->malformed = true;
-	root = json_tokener_parse(json);
 	if (root == NULL || !json_object_is_type(root, json_type_object))
 		goto out;
 	type = member_string(root, "type");
@@ -80,10 +106,18 @@ int coco_token_parse(const char *json, struct coco_token *token)
 		token->n_keyslots = 0;
 	if (!guid_parse(member_string(root, "guid"), &token->guid))
 		memset(&token->guid, 0, sizeof(token->guid));
-	else if (!guid_is_zero(&token->guid) && token->n_keyslots > 0)
+	else if (!guid_is_zero(&token->guid) && token->n_keyslots > 0 && parse_mac(root, token->mac))
 		r = 0;
 out:
 	token->malformed = r != 0;
+	return r;
+}
+
+int coco_token_parse(const char *json, struct coco_token *token)
+{
+	struct json_object *root = json_tokener_parse(json);
+	int r = parse_object(root, token);
+
 	json_object_put(root);
 	return r;
 }
@@ -108,6 +142,27 @@ int coco_tokens_read(struct crypt_device *cd, struct coco_token *tokens, size_t 
 			continue;
 		/* Without a GUID nobody can say which secret it was for. */
 		if (coco_token_parse(json, &tokens[n]) < 0 && tokens[n].guid.str[0] == '\0')
+			continue;
+		tokens[n++].token_id = id;
+	}
+	return (int)n;
+}
+
+/* LUKS2 has 32 token slots. */
+#define LUKS2_MAX_TOKENS 32
+
+int coco_tokens_from_json(struct json_object *luks2, struct coco_token *tokens, size_t max)
+{
+	size_t n = 0;
+	int id;
+
+	for (id = 0; id < LUKS2_MAX_TOKENS && n < max; id++) {
+		struct json_object *t = luks2_numbered(luks2, "tokens", id);
+		const char *type = luks2_string(t, "type");
+
+		if (type == NULL || strcmp(type, COCO_TOKEN_TYPE) != 0)
+			continue;
+		if (parse_object(t, &tokens[n]) < 0 && tokens[n].guid.str[0] == '\0')
 			continue;
 		tokens[n++].token_id = id;
 	}

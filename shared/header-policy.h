@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * What a LUKS header must be before any secret meets it. The host writes
+ * the header; LUKS2 metadata is checksummed, not authenticated. A header
+ * passes only with:
+ *   - one data segment, of type crypt, encrypted with an allowed cipher
+ *     and key size (no integrity, no flags), starting after the header
+ *     and keyslots area unless the header is detached;
+ *   - no mandatory requirement (reencryption, or anything unknown);
+ *   - for every keyslot to be tried: type luks2 (LUKS1: enabled), an
+ *     allowed area cipher and key size, AF luks1 with 4000 stripes and an
+ *     allowed hash, and a KDF within the budget below;
+ *   - for every digest of those keyslots: pbkdf2 with an allowed hash
+ *     within the budget.
+ * Allowed ciphers: aes, serpent and twofish, in xts-plain64 (256- or
+ * 512-bit keys) and cbc-essiv:sha256 (128, 192 or 256 bits): what
+ * cryptsetup and installers format. Never cipher_null, null or ecb.
+ * Allowed hashes: sha1, sha256, sha384, sha512.
+ * The KDF budget (kdf_budget_default):
+ *   - PBKDF2: at most 2^24 = 16,777,216 iterations (above what
+ *     cryptsetup's 2-second benchmark picks on today's fastest CPUs);
+ *   - argon2i/argon2id: memory at most half of MemAvailable and at most
+ *     4 GiB (libcryptsetup's own limit), memory x iterations at most
+ *     64 GiB (16 times the work of cryptsetup's default 1 GiB x 4), at
+ *     most 64 threads.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "luks-header.h"
+
+struct kdf_budget {
+	uint64_t pbkdf2_max_iterations;
+	uint64_t argon2_max_kib;		/* memory */
+	uint64_t argon2_max_work_kib;		/* memory (KiB) x iterations */
+	uint64_t argon2_max_threads;
+};
+
+/* The budget above, from this machine's /proc/meminfo (MemAvailable). */
+void kdf_budget_default(struct kdf_budget *b);
+
+/*
+ * 0 when the header passes for the keyslots in @tried, else -EPERM and
+ * the first reason in @why (host strings escaped). @detached: the header
+ * is not on the data device, so the data may start anywhere.
+ */
+int header_policy_check(const struct luks_header *h, const bool tried[LUKS2_KEYSLOTS],
+			bool detached, const struct kdf_budget *budget, char why[LUKS_WHY_MAX]);
+
+/* The cipher allow-list alone: "aes-xts-plain64" with a key of @key_bytes. */
+bool header_policy_cipher_allowed(const char *encryption, uint64_t key_bytes);
