@@ -101,6 +101,18 @@ refuses() {
 	[ $? = 2 ]
 }
 
+# add_token IMG KEYSLOT GUID: a token without a MAC, as coco-secret made them before.
+add_token() {
+	printf '{"type":"coco-efi-secret","keyslots":["%s"],"guid":"%s"}' "$2" "$3" |
+		cryptsetup token import "$1" >/dev/null
+}
+
+# token_mac IMG KEYSLOT GUID SECRETFILE: the MAC the token should carry,
+# computed by the test's own implementation (tests/lib/luks2-forge.py).
+token_mac() {
+	"$TOP/tests/lib/luks2-forge.py" "$1" mac "$2" "$3" "$4"
+}
+
 hex_of() { od -An -tx1 -v "$1" | tr -d ' \n'; }
 
 # no_secret_in_output NAME: no remembered secret's bytes in any output;

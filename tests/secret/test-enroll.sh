@@ -22,7 +22,7 @@ expect "enroll with a secret file" 0 "enrolled $DISK_GUID on v2.img: keyslot 2, 
 tap_check "the secret opens the new keyslot" opens v2.img s1 2
 tap_check "both old passphrases still open the volume" old_passphrases_open v2.img
 tap_is "the token is the documented JSON" \
-	"{\"type\":\"coco-efi-secret\",\"keyslots\":[\"2\"],\"guid\":\"$DISK_GUID\"}" \
+	"{\"type\":\"coco-efi-secret\",\"keyslots\":[\"2\"],\"guid\":\"$DISK_GUID\",\"mac\":\"$(token_mac v2.img 2 $DISK_GUID s1)\"}" \
 	"$(token_json v2.img 0)"
 dump=$(cryptsetup luksDump v2.img | sed -n '/^  2: luks2/,/^  [0-9]*: \|^Tokens:/p')
 tap_check "the keyslot uses PBKDF2" grep -q 'PBKDF:[[:space:]]*pbkdf2' <<<"$dump"
@@ -34,7 +34,7 @@ remember_secret gen1
 tap_is "the generated secret is 32 bytes, mode 0600" "32 600" "$(stat -c '%s %a' gen1)"
 tap_check "the generated secret opens its keyslot" opens v2.img gen1 3
 tap_is "its token names keyslot 3 and the GUID" \
-	"{\"type\":\"coco-efi-secret\",\"keyslots\":[\"3\"],\"guid\":\"$GUID_A\"}" \
+	"{\"type\":\"coco-efi-secret\",\"keyslots\":[\"3\"],\"guid\":\"$GUID_A\",\"mac\":\"$(token_mac v2.img 3 $GUID_A gen1)\"}" \
 	"$(token_json v2.img 1)"
 
 cs list v2.img
@@ -112,7 +112,7 @@ cs remove last.img --guid "$GUID_B"
 expect "remove refuses the last keyslot" 1 "keyslot 1 is the last keyslot of last.img"
 tap_check "which still opens" opens last.img s2 1
 tap_is "and keeps its token" \
-	"{\"type\":\"coco-efi-secret\",\"keyslots\":[\"1\"],\"guid\":\"$GUID_B\"}" \
+	"{\"type\":\"coco-efi-secret\",\"keyslots\":[\"1\"],\"guid\":\"$GUID_B\",\"mac\":\"$(token_mac last.img 1 $GUID_B s2)\"}" \
 	"$(token_json last.img 0)"
 
 # --- LUKS1 -------------------------------------------------------------
@@ -180,6 +180,44 @@ for delay in 0 0.005 0.01 0.02 0.03 0.05; do
 	old_passphrases_open kill.img || { ok=0; echo "# old passphrase lost after kill at $delay s"; }
 done
 tap_is "old passphrases open after enrolls killed at 6 moments" 1 "$ok"
+
+# --- weak secrets: refused, or stretched with argon2id when asked -------
+printf 'short-secret' >weak
+remember_secret weak
+make_luks weak.img luks2 passA
+cs enroll weak.img --guid "$GUID_A" --secret-file weak --unlock-key-file passA
+expect "a 12-byte secret is refused" 1 "weak has 12 bytes: a secret under 32 bytes could be guessed"
+tap_is "and adds no keyslot" 1 "$(keyslot_count weak.img)"
+cs enroll weak.img --guid "$GUID_A" --secret-file weak --unlock-key-file passA --weak-secret
+expect "--weak-secret enrolls it" 0 "enrolled $GUID_A on weak.img: keyslot 1, token 0"
+tap_check "with argon2id, not PBKDF2-1000" \
+	sh -c "cryptsetup luksDump weak.img | sed -n '/^  1: luks2/,/^Tokens:/p' | grep -q 'PBKDF:.*argon2id'"
+tap_check "and the weak secret opens it" opens weak.img weak 1
+
+# --- the pin: systemd's fixate-volume-key= value ---------------------------
+make_luks pin.img luks2 passA
+cs enroll pin.img --guid "$GUID_B" --secret-file s1 --unlock-key-file passA
+want=$(volume_key_pin pin.img passA "luks-$(cryptsetup luksUUID pin.img)")
+tap_check "enroll prints the pin, as openssl computes systemd's id" out_has "fixate-volume-key=$want"
+cs pin pin.img --unlock-key-file passA --name cryptroot
+expect "pin for another mapping name" 0 "fixate-volume-key=$(volume_key_pin pin.img passA cryptroot)"
+cs pin pin.img --secret-file s1
+expect "pin from the enrolled secret, default name" 0 "fixate-volume-key=$want"
+cs pin pin.img --secret-file wrong
+expect "pin with a wrong secret fails" 1 "opens no keyslot"
+
+# --- seal: the MAC of an existing token ---------------------------------------
+make_luks seal.img luks2 passA
+add_keyslot seal.img passA s1 1
+add_token seal.img 1 "$GUID_A"
+cs seal seal.img --guid "$GUID_A" --secret-file s1
+expect "seal writes the MAC of a token made without one" 0 "sealed token 0 of seal.img ($GUID_A, keyslot 1)"
+tap_is "the token now carries the MAC the format defines" "$(token_mac seal.img 1 "$GUID_A" s1)" \
+	"$(token_json seal.img 0 | sed -n 's/.*"mac":"\([0-9a-f]*\)".*/\1/p')"
+cs seal seal.img --guid "$GUID_A" --secret-file wrong
+expect "seal with a secret that does not open the keyslot fails" 1 "does not open keyslot 1"
+cs seal seal.img --guid "$GUID_B" --secret-file s1
+expect "seal of a GUID without a token fails" 1 "no coco-efi-secret token for $GUID_B"
 
 no_secret_in_output "no secret or passphrase bytes in any output"
 tap_done

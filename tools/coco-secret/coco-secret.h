@@ -26,6 +26,12 @@
 #define MAX_SECRET_SIZE 4096
 /* Bytes in a secret made with --generate. */
 #define GENERATED_SECRET_SIZE 32
+/*
+ * Below this many bytes a secret could be guessed offline by the host,
+ * who holds the header: refused unless --weak-secret, which then
+ * stretches it with argon2id.
+ */
+#define MIN_STRONG_SECRET_SIZE 32
 /* An existing passphrase or key file used to authorise enrollment. */
 #define MAX_PASSPHRASE_SIZE 8192
 /* Both the header and each entry start with a GUID and a u32 length. */
@@ -82,10 +88,27 @@ struct enroll_options {
 	const char *secret_file;
 	const char *generate_file;
 	const char *unlock_key_file;
+	const char *name;		/* mapping name for the printed pin */
 	bool no_token;
+	bool weak_secret;
 };
 
 int enroll(const struct enroll_options *o);
+
+/* seal.c */
+struct pin_options {
+	const char *device;
+	const char *key_file;		/* a secret or passphrase that opens it */
+	const char *name;		/* mapping name, default luks-UUID */
+	struct guid guid;		/* seal: the token's GUID */
+};
+
+int token_json_sealed(const char *device, int keyslot, const struct guid *guid,
+		      const struct secret_buf *s, char *json, size_t size);
+int print_pin(struct crypt_device *cd, const char *device, const char *name,
+	      const struct secret_buf *secret);
+int pin(const struct pin_options *o);
+int seal(const struct pin_options *o);
 
 /* list-remove.c */
 int list_device(const char *device);

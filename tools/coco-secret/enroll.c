@@ -10,7 +10,9 @@
  *      free space, then the header; old keyslots are never rewritten;
  *   3. the token is added; if that fails, the new keyslot is destroyed.
  * Interrupted after 2, the volume has one keyslot more and no token
- * (list shows it); every old keyslot is intact. That keyslot is never
+ * (list shows it); every old keyslot is intact. The token carries a MAC
+ * of the new keyslot's metadata keyed by the secret (seal.c), and the
+ * volume key's pin is printed at the end. That keyslot is never
  * reused by a later enroll: telling it from a keyslot the owner made
  * with the same bytes is impossible, and remove must never take away a
  * keyslot that existed before coco-secret.
@@ -36,6 +38,18 @@ static const struct crypt_pbkdf_type secret_pbkdf = {
 	.hash = "sha256",
 	.iterations = 1000,
 	.flags = CRYPT_PBKDF_NO_BENCHMARK,
+};
+
+/*
+ * A short secret (--weak-secret) is stretched as a passphrase would be:
+ * argon2id, with libcryptsetup's 2-second benchmark and memory limits.
+ */
+static const struct crypt_pbkdf_type weak_secret_pbkdf = {
+	.type = CRYPT_KDF_ARGON2ID,
+	.hash = "sha256",
+	.time_ms = 2000,
+	.max_memory_kb = 1048576,
+	.parallel_threads = 4,
 };
 
 /* Test-only: pause between the keyslot and the token (see the man page). */
@@ -81,6 +95,12 @@ static int get_secret(const struct enroll_options *o, struct secret_buf *s)
 		err("%s is empty", o->secret_file);
 		secret_buf_free(s);
 		r = -EINVAL;
+	} else if (r == 0 && s->len < MIN_STRONG_SECRET_SIZE && !o->weak_secret) {
+		err("%s has %zu bytes: a secret under %d bytes could be guessed by whoever holds the "
+		    "header (the host); use --generate, or --weak-secret to stretch it with argon2id",
+		    o->secret_file, s->len, MIN_STRONG_SECRET_SIZE);
+		secret_buf_free(s);
+		r = -EINVAL;
 	}
 	return r;
 }
@@ -112,7 +132,8 @@ static int get_passphrase(struct crypt_device *cd, const struct enroll_options *
 static int add_keyslot(struct crypt_device *cd, const struct enroll_options *o,
 		       const struct secret_buf *pass, const struct secret_buf *s)
 {
-	int r = crypt_set_pbkdf_type(cd, &secret_pbkdf);
+	bool weak = s->len < MIN_STRONG_SECRET_SIZE;
+	int r = crypt_set_pbkdf_type(cd, weak ? &weak_secret_pbkdf : &secret_pbkdf);
 
 	if (r == 0)
 		r = crypt_keyslot_add_by_passphrase(cd, CRYPT_ANY_SLOT, (const char *)pass->data,
@@ -135,13 +156,15 @@ static void test_pause(int keyslot)
 	sleep(seconds);
 }
 
-static int add_token(struct crypt_device *cd, const struct enroll_options *o, int keyslot)
+static int add_token(struct crypt_device *cd, const struct enroll_options *o, int keyslot,
+		     const struct secret_buf *s)
 {
-	char json[160];
+	char json[320];
 	int r;
 
-	snprintf(json, sizeof(json), "{\"type\":\"%s\",\"keyslots\":[\"%d\"],\"guid\":\"%s\"}",
-		 COCO_TOKEN_TYPE, keyslot, o->guid.str);
+	r = token_json_sealed(o->device, keyslot, &o->guid, s, json, sizeof(json));
+	if (r < 0)
+		return r;
 	r = crypt_token_json_set(cd, CRYPT_ANY_TOKEN, json);
 	if (r < 0)
 		err("cannot add a token to %s: %s", o->device, strerror(-r));
@@ -160,15 +183,19 @@ static int enroll_secret(struct crypt_device *cd, const struct enroll_options *o
 	test_pause(keyslot);
 	if (o->no_token) {
 		info("enrolled on %s: keyslot %d, no token", o->device, keyslot);
+		print_pin(cd, o->device, o->name, s);
 		return 0;
 	}
-	token = add_token(cd, o, keyslot);
+	token = add_token(cd, o, keyslot, s);
 	if (token < 0) {
 		if (crypt_keyslot_destroy(cd, keyslot) < 0)
 			err("also cannot remove the new keyslot %d again", keyslot);
 		return token;
 	}
-	info("enrolled %s on %s: keyslot %d, token %d", o->guid.str, o->device, keyslot, token);
+	info("enrolled %s on %s: keyslot %d, token %d (sealed with a MAC)", o->guid.str, o->device,
+	     keyslot, token);
+	/* The pin is a help, not part of the enrollment: its failure is only said. */
+	print_pin(cd, o->device, o->name, s);
 	return 0;
 }
 

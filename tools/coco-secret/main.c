@@ -26,6 +26,10 @@ static const char usage_text[] =
 "                                token; --generate writes 32 random bytes to new F\n"
 "  list DEVICE                   keyslots and the GUIDs of their tokens\n"
 "  remove DEVICE --guid GUID     remove that GUID's token and keyslot\n"
+"  seal DEVICE --guid GUID --secret-file F\n"
+"                                (re)write the MAC of that GUID's token\n"
+"  pin DEVICE (--secret-file F | --unlock-key-file K) [--name NAME]\n"
+"                                print the volume key's pin (fixate-volume-key=)\n"
 "\n"
 "Options:\n"
 "  -o, --output TABLE       where build writes the table (mode 0600)\n"
@@ -37,6 +41,8 @@ static const char usage_text[] =
 "  --generate F             make a new secret and write it to F (must not exist)\n"
 "  --unlock-key-file K      an existing passphrase, from file K (default: ask)\n"
 "  --no-token               keyslot only (the only choice on LUKS1)\n"
+"  --weak-secret            enroll a --secret-file under 32 bytes, with argon2id\n"
+"  --name NAME              the mapping name the pin is for (default luks-UUID)\n"
 "  -v, --verbose            also show libcryptsetup's messages\n"
 "  -h, --help               this text\n"
 "  --version                the version\n"
@@ -59,6 +65,8 @@ enum {
 	OPT_GENERATE,
 	OPT_UNLOCK_KEY_FILE,
 	OPT_NO_TOKEN,
+	OPT_WEAK_SECRET,
+	OPT_NAME,
 	OPT_VERSION,
 };
 
@@ -72,6 +80,8 @@ static const struct option long_options[] = {
 	{ "generate", required_argument, NULL, OPT_GENERATE },
 	{ "unlock-key-file", required_argument, NULL, OPT_UNLOCK_KEY_FILE },
 	{ "no-token", no_argument, NULL, OPT_NO_TOKEN },
+	{ "weak-secret", no_argument, NULL, OPT_WEAK_SECRET },
+	{ "name", required_argument, NULL, OPT_NAME },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
@@ -90,7 +100,9 @@ struct args {
 	const char *secret_file;
 	const char *generate_file;
 	const char *unlock_key_file;
+	const char *name;
 	bool no_token;
+	bool weak_secret;
 	char **pos;		/* positional arguments after the command */
 	int n_pos;
 };
@@ -136,6 +148,8 @@ static int parse_option(int c, struct args *a)
 	case OPT_GENERATE: a->generate_file = optarg; break;
 	case OPT_UNLOCK_KEY_FILE: a->unlock_key_file = optarg; break;
 	case OPT_NO_TOKEN: a->no_token = true; break;
+	case OPT_WEAK_SECRET: a->weak_secret = true; break;
+	case OPT_NAME: a->name = optarg; break;
 	case 'v': verbose = true; break;
 	case 'h': fputs(usage_text, stdout); exit(EXIT_OK);
 	case OPT_VERSION: puts("coco-secret " VERSION); exit(EXIT_OK);
@@ -170,10 +184,12 @@ static int only(const struct args *a, const char *cmd, const char *allowed)
 		{ "secret-file", offsetof(struct args, secret_file) },
 		{ "generate", offsetof(struct args, generate_file) },
 		{ "unlock-key-file", offsetof(struct args, unlock_key_file) },
+		{ "name", offsetof(struct args, name) },
 	};
-	const bool flags[] = { a->area_size_set, a->no_pad, a->reveal, a->guid_set, a->no_token };
+	const bool flags[] = { a->area_size_set, a->no_pad, a->reveal, a->guid_set, a->no_token,
+			       a->weak_secret };
 	static const char *const flag_names[] = { "area-size", "no-pad", "reveal", "guid",
-						  "no-token" };
+						  "no-token", "weak-secret" };
 	size_t i;
 
 	for (i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
@@ -233,7 +249,7 @@ static int cmd_enroll(struct args *a)
 {
 	struct enroll_options o = { 0 };
 
-	if (only(a, "enroll", "guid secret-file generate unlock-key-file no-token"))
+	if (only(a, "enroll", "guid secret-file generate unlock-key-file no-token weak-secret name"))
 		return EXIT_USAGE;
 	if (a->n_pos != 1)
 		return usage_error("enroll takes one DEVICE", NULL);
@@ -249,7 +265,29 @@ static int cmd_enroll(struct args *a)
 	o.generate_file = a->generate_file;
 	o.unlock_key_file = a->unlock_key_file;
 	o.no_token = a->no_token;
+	o.weak_secret = a->weak_secret;
+	o.name = a->name;
 	return enroll(&o);
+}
+
+static int cmd_pin_seal(struct args *a, const char *cmd)
+{
+	bool is_pin = strcmp(cmd, "pin") == 0;
+	struct pin_options o = { 0 };
+
+	if (only(a, cmd, is_pin ? "secret-file unlock-key-file name" : "guid secret-file"))
+		return EXIT_USAGE;
+	if (a->n_pos != 1)
+		return usage_error(is_pin ? "pin takes one DEVICE" : "seal takes one DEVICE", NULL);
+	if (!is_pin && (!a->guid_set || a->secret_file == NULL))
+		return usage_error("seal needs --guid GUID and --secret-file F", NULL);
+	if (is_pin && (a->secret_file == NULL) == (a->unlock_key_file == NULL))
+		return usage_error("pin needs one of --secret-file F and --unlock-key-file K", NULL);
+	o.device = a->pos[0];
+	o.key_file = a->secret_file ? a->secret_file : a->unlock_key_file;
+	o.name = a->name;
+	o.guid = a->guid;
+	return is_pin ? pin(&o) : seal(&o);
 }
 
 static int cmd_device(struct args *a, const char *cmd)
@@ -297,5 +335,7 @@ int main(int argc, char **argv)
 		return cmd_enroll(&a);
 	if (strcmp(cmd, "list") == 0 || strcmp(cmd, "remove") == 0)
 		return cmd_device(&a, cmd);
+	if (strcmp(cmd, "pin") == 0 || strcmp(cmd, "seal") == 0)
+		return cmd_pin_seal(&a, cmd);
 	return usage_error("unknown command", cmd);
 }
