@@ -106,6 +106,22 @@ static int parse_key(struct config *cfg, const char *value)
 	return config_add_key(cfg, uuid, &g);
 }
 
+/* rd.coco.volume-key=UUID:PIN (the form of crypttab's fixate-volume-key=) */
+static int parse_volume_key(struct config *cfg, const char *value)
+{
+	char uuid_text[UUID_STRING_LEN + 6], uuid[UUID_STRING_LEN + 1];
+	const char *colon = value ? strchr(value, ':') : NULL;
+
+	if (colon == NULL ||
+	    !copy_string_n(uuid_text, sizeof(uuid_text), value, (size_t)(colon - value)) ||
+	    !parse_luks_uuid(uuid_text, uuid) || !volume_key_id_valid(colon + 1)) {
+		log_err("rd.coco.volume-key=%s: expected UUID:PIN, PIN the 64 hex digits of a volume key id",
+			value ? value : "");
+		return -EINVAL;
+	}
+	return config_add_pin(cfg, uuid, colon + 1);
+}
+
 static int parse_rd_luks_uuid(struct config *cfg, const char *value)
 {
 	struct volume v = { .source = SOURCE_RD_LUKS_UUID };
@@ -163,11 +179,15 @@ int cryptdevice_parse(const char *value, struct volume *v)
 		return -EINVAL;
 	}
 	if (opts != NULL)
-		volume_options_parse(opts + 1, &v->options);
+		return volume_options_parse(opts + 1, &v->options);
 	return 0;
 }
 
-static int parse_cryptdevice(struct config *cfg, const char *value)
+/*
+ * cryptdevice=, and mkinitcpio's cryptheader= for it. Only a header in the
+ * initramfs (rootfs:PATH) is taken: one on another disk is the host's.
+ */
+static int parse_cryptdevice(struct config *cfg, const char *value, const char *header)
 {
 	struct volume v;
 	int r;
@@ -175,6 +195,14 @@ static int parse_cryptdevice(struct config *cfg, const char *value)
 	r = cryptdevice_parse(value, &v);
 	if (r < 0)
 		return r;
+	if (header != NULL) {
+		if (strncmp(header, "rootfs:/", 8) != 0 ||
+		    !copy_string(v.options.header, sizeof(v.options.header), header + 7)) {
+			log_err("cryptheader=%s: only rootfs:PATH (a header file in the initramfs) is supported",
+				header);
+			return -EINVAL;
+		}
+	}
 	return config_add_volume(cfg, &v);
 }
 
@@ -212,15 +240,45 @@ static int parse_param(struct config *cfg, const char *key, const char *value)
 	}
 	if (strcmp(key, "rd.coco.key") == 0)
 		return parse_key(cfg, value);
+	if (strcmp(key, "rd.coco.volume-key") == 0)
+		return parse_volume_key(cfg, value);
+	if (strcmp(key, "rd.coco.require-mac") == 0)
+		return parse_bool_param(key, value, &cfg->global_options.require_mac);
+	if (strcmp(key, "rd.coco.on-failure") == 0) {
+		if (on_failure_parse(value, &cfg->global_options.on_failure) == 0)
+			return 0;
+		log_err("rd.coco.on-failure=%s: expected prompt or poweroff", value ? value : "");
+		return -EINVAL;
+	}
 	if (strcmp(key, "rd.luks.uuid") == 0)
 		return parse_rd_luks_uuid(cfg, value);
 	if (strcmp(key, "rd.luks.name") == 0)
 		return parse_rd_luks_name(cfg, value);
 	if (strcmp(key, "cryptdevice") == 0)
-		return parse_cryptdevice(cfg, value);
+		return parse_cryptdevice(cfg, value, cfg->cryptheader);
+	if (strcmp(key, "cryptheader") == 0)
+		return 0;
 	if (strncmp(key, "rd.coco.", 8) == 0)
 		log_warn("unknown parameter %s ignored", key);
 	return 0;
+}
+
+/* mkinitcpio's cryptheader=, wherever it stands: cryptdevice= needs it. */
+static char *find_cryptheader(const char *cmdline, char *word)
+{
+	const char *p = cmdline;
+	char *found = NULL;
+
+	for (;;) {
+		p = next_word(p, word);
+		if (word[0] == '\0')
+			break;
+		if (strncmp(word, "cryptheader=", 12) == 0) {
+			free(found);
+			found = strdup(word + 12);
+		}
+	}
+	return found;
 }
 
 int cmdline_parse(struct config *cfg, const char *cmdline)
@@ -232,6 +290,7 @@ int cmdline_parse(struct config *cfg, const char *cmdline)
 	word = malloc(strlen(cmdline) + 1);
 	if (word == NULL)
 		return -ENOMEM;
+	cfg->cryptheader = find_cryptheader(cmdline, word);
 	for (;;) {
 		char *eq;
 
@@ -245,6 +304,8 @@ int cmdline_parse(struct config *cfg, const char *cmdline)
 		if (r < 0)
 			break;
 	}
+	free(cfg->cryptheader);
+	cfg->cryptheader = NULL;
 	free(word);
 	return r;
 }

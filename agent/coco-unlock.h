@@ -15,6 +15,7 @@
 #include "macro.h"
 #include "secure-mem.h"
 #include "token.h"
+#include "volume-key-id.h"
 
 /* Exit statuses (SPEC "Exit status"). */
 enum {
@@ -27,7 +28,8 @@ enum {
 #define SECURITYFS_DIR "/sys/kernel/security"
 #define SECRETS_DIR SECURITYFS_DIR "/secrets/coco"
 
-#define MAX_VOLUMES 32
+/* Configured volumes, or found by a scan: room for a real disk among 32 fakes. */
+#define MAX_VOLUMES 64
 #define MAX_VOLUME_KEYS 32
 #define MAX_SECRETS 64		/* efi_secret exposes at most 64 files */
 #define SECRET_MAX_SIZE 4096	/* larger secrets are refused */
@@ -42,12 +44,26 @@ enum wipe_policy {
 	WIPE_NONE,
 };
 
-/* What libcryptsetup's activation flags we honour (crypttab/cryptdevice). */
+/* What a volume fails to: the prompt (default), or power off (rd.coco.on-failure). */
+enum on_failure {
+	ON_FAILURE_UNSET,
+	ON_FAILURE_PROMPT,
+	ON_FAILURE_POWEROFF,
+};
+
+/*
+ * crypttab and cryptdevice options: the activation flags we honour, and
+ * what binds the volume to the guest owner (header, pin, MAC).
+ */
 struct volume_options {
 	bool discard;
 	bool readonly;
 	bool no_read_workqueue;
 	bool no_write_workqueue;
+	bool require_mac;			/* x-coco.require-mac */
+	enum on_failure on_failure;		/* x-coco.on-failure= */
+	char pin[VOLUME_KEY_ID_LEN + 1];	/* fixate-volume-key=, "" if none */
+	char header[PATH_MAX];			/* header=: a detached header file */
 };
 
 /* Where a volume came from, for messages. */
@@ -82,12 +98,19 @@ struct volume {
 	/* Filled while unlocking. */
 	char path[PATH_MAX];
 	enum volume_state state;
+	bool ambiguous;		/* two devices carry its UUID: refused */
 };
 
 /* rd.coco.key=UUID:GUID */
 struct volume_key {
 	char uuid[UUID_STRING_LEN + 1];
 	struct guid guid;
+};
+
+/* rd.coco.volume-key=UUID:PIN */
+struct volume_pin {
+	char uuid[UUID_STRING_LEN + 1];
+	char pin[VOLUME_KEY_ID_LEN + 1];
 };
 
 struct config {
@@ -99,10 +122,14 @@ struct config {
 	enum wipe_policy wipe;	/* rd.coco.wipe */
 	bool has_global_key;	/* rd.coco.key=GUID */
 	struct guid global_key;
-	struct volume_options global_options;	/* rd.luks.allow-discards, rd.luks.options */
+	/* rd.luks.allow-discards, rd.coco.require-mac, rd.coco.on-failure */
+	struct volume_options global_options;
 
 	size_t n_keys;
 	struct volume_key keys[MAX_VOLUME_KEYS];
+	size_t n_pins;
+	struct volume_pin pins[MAX_VOLUME_KEYS];
+	char *cryptheader;	/* while the command line is parsed */
 	size_t n_volumes;
 	struct volume volumes[MAX_VOLUMES];
 };
@@ -142,6 +169,13 @@ struct key_candidate {
 	enum key_rule rule;
 	size_t secret;		/* index into secret_area */
 	int keyslot;		/* ANY_KEYSLOT or a keyslot number */
+	int token;		/* KEY_RULE_TOKEN: index into the tokens given */
+};
+
+/* Locked memory for one secret and one volume key at a time. */
+struct secret_mem {
+	struct secret_buf secret;
+	struct secret_buf key;
 };
 
 struct key_plan {
@@ -169,8 +203,11 @@ void config_init(struct config *cfg);
 int config_load(struct config *cfg, const struct options *opts);
 int config_add_volume(struct config *cfg, const struct volume *v);
 int config_add_key(struct config *cfg, const char *uuid, const struct guid *guid);
+int config_add_pin(struct config *cfg, const char *uuid, const char *pin);
+const char *volume_pin(const struct config *cfg, const struct volume *v);
 int config_finish(struct config *cfg);
 int volume_options_parse(const char *text, struct volume_options *opts);
+int on_failure_parse(const char *text, enum on_failure *out);
 bool parse_luks_uuid(const char *text, char out[UUID_STRING_LEN + 1]);
 bool parse_bool_value(const char *text, bool *out);
 bool mapping_name_valid(const char *name);
@@ -197,7 +234,8 @@ int secret_area_read(struct secret_area *area, size_t index, struct secret_buf *
 
 /* devices.c */
 int luks_probe(const char *path, char uuid[UUID_STRING_LEN + 1], int *version);
-int device_resolve(const struct volume *v, const char *devices_dir, char *path, size_t size);
+int device_resolve(const struct volume *v, const char *devices_dir, char *path, size_t size,
+		   char *other);
 typedef int (*luks_device_fn)(const char *path, const char *uuid, int version, void *data);
 int luks_devices_foreach(const char *devices_dir, luks_device_fn fn, void *data);
 
@@ -210,16 +248,22 @@ const char *key_rule_name(enum key_rule rule);
 
 /* unlock.c */
 void unlock_setup_logging(bool debug);
-uint32_t activation_flags(const struct volume_options *o, bool dry_run);
+uint32_t activation_flags(const struct volume_options *o);
 int unlock_volume(const struct config *cfg, const struct options *opts,
-		  struct secret_area *area, struct secret_buf *buf, struct volume *v);
+		  struct secret_area *area, struct secret_mem *mem, struct volume *v);
 int volume_mark_planned_secrets(const struct config *cfg, struct secret_area *area,
 				struct volume *v);
+void volume_refused(const struct config *cfg, struct secret_area *area, struct volume *v);
+
+/* mapping.c */
+enum mapping_state { MAPPING_NONE, MAPPING_OURS, MAPPING_OTHER };
+enum mapping_state mapping_state(const char *name, const char *uuid, const char *device);
 
 /* volumes.c */
-int volumes_discover(struct config *cfg, const struct options *opts);
+int volumes_discover(struct config *cfg, const struct options *opts,
+		     const struct secret_area *area);
 int volumes_unlock_all(struct config *cfg, const struct options *opts,
-		       struct secret_area *area, struct secret_buf *buf);
+		       struct secret_area *area, struct secret_mem *mem);
 int volumes_mark_planned(struct config *cfg, const struct options *opts,
 			 struct secret_area *area);
 

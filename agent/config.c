@@ -64,16 +64,18 @@ bool mapping_name_valid(const char *name)
 	return true;
 }
 
-/* A path, or a tag the initramfs can resolve. */
+/* A path, or a tag the initramfs can resolve (a tag's value has no '/'). */
 bool device_spec_valid(const char *dev)
 {
 	static const char *const prefixes[] = { "/", "UUID=", "LABEL=", "PARTUUID=", "PARTLABEL=" };
-	size_t i;
+	size_t i, n;
 
-	for (i = 0; i < ARRAY_SIZE(prefixes); i++)
-		if (strncmp(dev, prefixes[i], strlen(prefixes[i])) == 0 &&
-		    dev[strlen(prefixes[i])] != '\0')
-			return true;
+	for (i = 0; i < ARRAY_SIZE(prefixes); i++) {
+		n = strlen(prefixes[i]);
+		if (strncmp(dev, prefixes[i], n) != 0 || dev[n] == '\0')
+			continue;
+		return i == 0 || strchr(dev + n, '/') == NULL;
+	}
 	return false;
 }
 
@@ -90,10 +92,78 @@ bool parse_luks_uuid(const char *text, char out[UUID_STRING_LEN + 1])
 	return true;
 }
 
+int on_failure_parse(const char *text, enum on_failure *out)
+{
+	if (text != NULL && strcmp(text, "prompt") == 0)
+		*out = ON_FAILURE_PROMPT;
+	else if (text != NULL && strcmp(text, "poweroff") == 0)
+		*out = ON_FAILURE_POWEROFF;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+/* One option with a value we keep; a bad value is a configuration error. */
+static int option_with_value(const char *opt, size_t len, struct volume_options *opts)
+{
+	static const char header[] = "header=", pin[] = "fixate-volume-key=",
+			  on_failure[] = "x-coco.on-failure=";
+	char value[PATH_MAX];
+
+	if (len > sizeof(header) - 1 && strncmp(opt, header, sizeof(header) - 1) == 0) {
+		if (!copy_string_n(value, sizeof(value), opt + sizeof(header) - 1, len - (sizeof(header) - 1)) ||
+		    value[0] != '/') {
+			log_err("header= needs the absolute path of a header file in the initramfs");
+			return -EINVAL;
+		}
+		memcpy(opts->header, value, sizeof(opts->header));
+		return 1;
+	}
+	if (len >= sizeof(pin) - 1 && strncmp(opt, pin, sizeof(pin) - 1) == 0) {
+		if (!copy_string_n(value, sizeof(value), opt + sizeof(pin) - 1, len - (sizeof(pin) - 1)) ||
+		    !volume_key_id_valid(value)) {
+			log_err("fixate-volume-key= needs the 64 hex digits of a volume key id");
+			return -EINVAL;
+		}
+		for (size_t i = 0; i <= VOLUME_KEY_ID_LEN; i++)
+			opts->pin[i] = (char)(value[i] >= 'A' && value[i] <= 'F' ? value[i] - 'A' + 'a' : value[i]);
+		return 1;
+	}
+	if (len >= sizeof(on_failure) - 1 && strncmp(opt, on_failure, sizeof(on_failure) - 1) == 0) {
+		if (!copy_string_n(value, sizeof(value), opt + sizeof(on_failure) - 1,
+				   len - (sizeof(on_failure) - 1)) ||
+		    on_failure_parse(value, &opts->on_failure) < 0) {
+			log_err("x-coco.on-failure= takes prompt or poweroff");
+			return -EINVAL;
+		}
+		return 1;
+	}
+	return 0;
+}
+
+/* A flag: 1 when known, 0 when not ours. */
+static int option_flag(const char *opt, struct volume_options *opts)
+{
+	if (strcmp(opt, "discard") == 0 || strcmp(opt, "allow-discards") == 0)
+		opts->discard = true;
+	else if (strcmp(opt, "readonly") == 0 || strcmp(opt, "read-only") == 0)
+		opts->readonly = true;
+	else if (strcmp(opt, "no-read-workqueue") == 0)
+		opts->no_read_workqueue = true;
+	else if (strcmp(opt, "no-write-workqueue") == 0)
+		opts->no_write_workqueue = true;
+	else if (strcmp(opt, "x-coco.require-mac") == 0)
+		opts->require_mac = true;
+	else
+		return 0;
+	return 1;
+}
+
 /*
  * crypttab options and cryptdevice's third field share one parser; it
  * takes both spellings where the two tools differ. Options that do not
- * change how a volume is activated (luks, nofail, timeouts) are ignored.
+ * change how a volume is opened (luks, nofail, timeouts) are ignored;
+ * a bad value of one we keep is an error.
  */
 int volume_options_parse(const char *text, struct volume_options *opts)
 {
@@ -102,19 +172,14 @@ int volume_options_parse(const char *text, struct volume_options *opts)
 	while (*p != '\0') {
 		size_t len = strcspn(p, ",");
 		char opt[64];
+		int r = len > 0 ? option_with_value(p, len, opts) : 1;
 
-		if (len > 0 && copy_string_n(opt, sizeof(opt), p, len)) {
-			if (strcmp(opt, "discard") == 0 || strcmp(opt, "allow-discards") == 0)
-				opts->discard = true;
-			else if (strcmp(opt, "readonly") == 0 || strcmp(opt, "read-only") == 0)
-				opts->readonly = true;
-			else if (strcmp(opt, "no-read-workqueue") == 0)
-				opts->no_read_workqueue = true;
-			else if (strcmp(opt, "no-write-workqueue") == 0)
-				opts->no_write_workqueue = true;
-			else
+		if (r < 0)
+			return r;
+		if (r == 0 && copy_string_n(opt, sizeof(opt), p, len)) {
+			if (option_flag(opt, opts) == 0)
 				log_debug("ignoring volume option '%s'", opt);
-		} else if (len > 0) {
+		} else if (r == 0) {
 			log_debug("ignoring an overlong volume option");
 		}
 		p += len;
@@ -177,12 +242,30 @@ static struct volume *find_volume_by_name(struct config *cfg, const char *name)
 	return NULL;
 }
 
-static void merge_options(struct volume_options *to, const struct volume_options *from)
+/* Flags add up; a pin or a header given twice must be the same. */
+static int merge_options(struct volume_options *to, const struct volume_options *from,
+			 const char *label)
 {
+	if (from->pin[0] != '\0' && to->pin[0] != '\0' && strcmp(from->pin, to->pin) != 0) {
+		log_err("volume %s is given two volume key pins", label);
+		return -EINVAL;
+	}
+	if (from->header[0] != '\0' && to->header[0] != '\0' && strcmp(from->header, to->header) != 0) {
+		log_err("volume %s is given two detached headers", label);
+		return -EINVAL;
+	}
 	to->discard |= from->discard;
 	to->readonly |= from->readonly;
 	to->no_read_workqueue |= from->no_read_workqueue;
 	to->no_write_workqueue |= from->no_write_workqueue;
+	to->require_mac |= from->require_mac;
+	if (to->on_failure == ON_FAILURE_UNSET)
+		to->on_failure = from->on_failure;
+	if (to->pin[0] == '\0')
+		memcpy(to->pin, from->pin, sizeof(to->pin));
+	if (to->header[0] == '\0')
+		memcpy(to->header, from->header, sizeof(to->header));
+	return 0;
 }
 
 static int merge_volume(struct config *cfg, struct volume *o, const struct volume *v)
@@ -214,8 +297,7 @@ static int merge_volume(struct config *cfg, struct volume *o, const struct volum
 		o->has_crypttab_key = true;
 		o->crypttab_key = v->crypttab_key;
 	}
-	merge_options(&o->options, &v->options);
-	return 0;
+	return merge_options(&o->options, &v->options, volume_label(o));
 }
 
 /* Adds a volume, or merges it into the one with the same UUID or device. */
@@ -269,10 +351,73 @@ int config_add_key(struct config *cfg, const char *uuid, const struct guid *guid
 	return 0;
 }
 
+/* rd.coco.volume-key=UUID:PIN; the same pin twice is fine, two are not. */
+int config_add_pin(struct config *cfg, const char *uuid, const char *pin)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->n_pins; i++) {
+		if (strcmp(cfg->pins[i].uuid, uuid) != 0)
+			continue;
+		if (strcasecmp(cfg->pins[i].pin, pin) == 0)
+			return 0;
+		log_err("volume %s is given two pins in rd.coco.volume-key", uuid);
+		return -EINVAL;
+	}
+	if (cfg->n_pins >= MAX_VOLUME_KEYS) {
+		log_err("too many rd.coco.volume-key= parameters (at most %d)", MAX_VOLUME_KEYS);
+		return -E2BIG;
+	}
+	memcpy(cfg->pins[cfg->n_pins].uuid, uuid, UUID_STRING_LEN + 1);
+	for (i = 0; i <= VOLUME_KEY_ID_LEN; i++)
+		cfg->pins[cfg->n_pins].pin[i] = (char)(pin[i] >= 'A' && pin[i] <= 'F' ? pin[i] - 'A' + 'a' : pin[i]);
+	cfg->n_pins++;
+	return 0;
+}
+
+const char *volume_pin(const struct config *cfg, const struct volume *v)
+{
+	size_t i;
+
+	if (v->options.pin[0] != '\0')
+		return v->options.pin;
+	for (i = 0; i < cfg->n_pins; i++)
+		if (v->uuid[0] != '\0' && strcmp(cfg->pins[i].uuid, v->uuid) == 0)
+			return cfg->pins[i].pin;
+	return NULL;
+}
+
+/*
+ * rd.coco.try-all lets any secret meet any keyslot: only safe where the
+ * header is bound to the owner, by a pin or a mandatory MAC.
+ */
+static int check_try_all(const struct config *cfg)
+{
+	size_t i;
+
+	if (!cfg->try_all)
+		return 0;
+	if (cfg->n_volumes == 0) {
+		log_err("rd.coco.try-all needs configured volumes with a pin or x-coco.require-mac");
+		return -EINVAL;
+	}
+	for (i = 0; i < cfg->n_volumes; i++) {
+		const struct volume *v = &cfg->volumes[i];
+
+		if (volume_pin(cfg, v) == NULL && !v->options.require_mac) {
+			log_err("rd.coco.try-all: volume %s has no pin (fixate-volume-key=, "
+				"rd.coco.volume-key=) and no x-coco.require-mac", volume_label(v));
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
 /* Defaults that depend on everything read: names, global options. */
 int config_finish(struct config *cfg)
 {
 	size_t i;
+	int r;
 
 	for (i = 0; i < cfg->n_volumes; i++) {
 		struct volume *v = &cfg->volumes[i];
@@ -287,9 +432,13 @@ int config_finish(struct config *cfg)
 			}
 			memcpy(v->name, name, sizeof(name));
 		}
-		merge_options(&v->options, &cfg->global_options);
+		r = merge_options(&v->options, &cfg->global_options, volume_label(v));
+		if (r < 0)
+			return r;
+		if (v->options.on_failure == ON_FAILURE_UNSET)
+			v->options.on_failure = ON_FAILURE_PROMPT;
 	}
-	return 0;
+	return check_try_all(cfg);
 }
 
 /* Reads a whole small text file; returns a NUL-terminated copy. */

@@ -95,7 +95,10 @@ static int parse_line(struct config *cfg, char *line, unsigned lineno, const cha
 			"PARTLABEL= (at most %d bytes)", lineno, PATH_MAX - 1);
 		return -EINVAL;
 	}
-	volume_options_parse(options, &v.options);
+	if (volume_options_parse(options, &v.options) < 0) {
+		log_err("crypttab line %u: bad options for %s", lineno, f[0]);
+		return -EINVAL;
+	}
 	return config_add_volume(cfg, &v);
 }
 

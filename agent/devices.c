@@ -23,6 +23,8 @@
 #define LUKS_UUID_OFFSET 168
 #define LUKS_UUID_FIELD 40
 #define SYS_BLOCK_DIR "/sys/class/block"
+/* The host decides how many disks there are: look at this many at most. */
+#define DEVICE_SCAN_MAX 256
 
 /* 0 and the UUID when @path starts with a LUKS header, else -ENODEV. */
 int luks_probe(const char *path, char uuid[UUID_STRING_LEN + 1], int *version)
@@ -74,7 +76,7 @@ int luks_devices_foreach(const char *devices_dir, luks_device_fn fn, void *data)
 	const char *dir = devices_dir ? devices_dir : SYS_BLOCK_DIR;
 	const char *prefix = devices_dir ? devices_dir : "/dev";
 	struct dirent *de;
-	int r = 0;
+	int r = 0, seen = 0;
 	DIR *d;
 
 	d = opendir(dir);
@@ -85,6 +87,10 @@ int luks_devices_foreach(const char *devices_dir, luks_device_fn fn, void *data)
 
 		if (de->d_name[0] == '.')
 			continue;
+		if (++seen > DEVICE_SCAN_MAX) {
+			log_warn("more than %d block devices: the others are not looked at", DEVICE_SCAN_MAX);
+			break;
+		}
 		if (snprintf(path, sizeof(path), "%s/%s", prefix, de->d_name) >= (int)sizeof(path))
 			continue;
 		r = visit(path, fn, data);
@@ -97,7 +103,8 @@ struct uuid_match {
 	const char *uuid;
 	char *path;
 	size_t size;
-	bool found;
+	int found;
+	char *other;		/* a second device with the UUID */
 };
 
 static int match_uuid(const char *path, const char *uuid, int version, void *data)
@@ -106,22 +113,27 @@ static int match_uuid(const char *path, const char *uuid, int version, void *dat
 
 	if (strcmp(uuid, m->uuid) != 0)
 		return 0;
-	m->found = copy_string(m->path, m->size, path);
-	return 1;
+	if (m->found++ == 0)
+		copy_string(m->path, m->size, path);
+	else
+		copy_string(m->other, PATH_MAX, path);
+	return 0;
 }
 
-static int resolve_uuid(const char *uuid, const char *devices_dir, char *path, size_t size)
+/*
+ * Every device is looked at, udev's by-uuid link or not: the host may
+ * attach a second disk with the same UUID, and then nobody can say which
+ * one the owner meant (-ENOTUNIQ, @other names the second).
+ */
+static int resolve_uuid(const char *uuid, const char *devices_dir, char *path, size_t size,
+			char *other)
 {
-	struct uuid_match m = { .uuid = uuid, .path = path, .size = size };
-	char link[PATH_MAX];
+	struct uuid_match m = { .uuid = uuid, .path = path, .size = size, .other = other };
 
-	if (devices_dir == NULL) {
-		snprintf(link, sizeof(link), "/dev/disk/by-uuid/%s", uuid);
-		if (usable_device(link) && copy_string(path, size, link))
-			return 0;
-	}
 	luks_devices_foreach(devices_dir, match_uuid, &m);
-	return m.found ? 0 : -ENOENT;
+	if (m.found > 1)
+		return -ENOTUNIQ;
+	return m.found == 1 && path[0] != '\0' ? 0 : -ENOENT;
 }
 
 /* LABEL=, PARTUUID=, PARTLABEL= are udev's symlinks. */
@@ -139,6 +151,9 @@ static int resolve_tag(const char *device, char *path, size_t size)
 
 		if (strncmp(device, tags[i].tag, n) != 0)
 			continue;
+		/* A value with '/' would leave the directory. */
+		if (strchr(device + n, '/') != NULL)
+			return -EINVAL;
 		if (snprintf(path, size, "%s%s", tags[i].dir, device + n) >= (int)size)
 			return -ENAMETOOLONG;
 		return usable_device(path) ? 0 : -ENOENT;
@@ -146,8 +161,13 @@ static int resolve_tag(const char *device, char *path, size_t size)
 	return -EINVAL;
 }
 
-/* 0 and the device's path once it exists, -ENOENT while it does not. */
-int device_resolve(const struct volume *v, const char *devices_dir, char *path, size_t size)
+/*
+ * 0 and the device's path once it exists, -ENOENT while it does not,
+ * -ENOTUNIQ (and the second device in @other, PATH_MAX bytes) when two
+ * carry the volume's UUID.
+ */
+int device_resolve(const struct volume *v, const char *devices_dir, char *path, size_t size,
+		   char *other)
 {
 	if (v->device[0] == '/') {
 		if (!usable_device(v->device))
@@ -156,5 +176,6 @@ int device_resolve(const struct volume *v, const char *devices_dir, char *path, 
 	}
 	if (v->device[0] != '\0')
 		return resolve_tag(v->device, path, size);
-	return resolve_uuid(v->uuid, devices_dir, path, size);
+	path[0] = '\0';
+	return resolve_uuid(v->uuid, devices_dir, path, size, other);
 }

@@ -37,13 +37,14 @@ static bool plan_has(const struct key_plan *plan, size_t secret, int keyslot)
 	return false;
 }
 
-static bool plan_add(struct key_plan *plan, enum key_rule rule, int secret, int keyslot)
+static bool plan_add(struct key_plan *plan, enum key_rule rule, int secret, int keyslot, int token)
 {
 	if (secret < 0 || plan_has(plan, (size_t)secret, keyslot) || plan->n == ARRAY_SIZE(plan->c))
 		return false;
 	plan->c[plan->n].rule = rule;
 	plan->c[plan->n].secret = (size_t)secret;
 	plan->c[plan->n].keyslot = keyslot;
+	plan->c[plan->n].token = token;
 	plan->n++;
 	return true;
 }
@@ -70,7 +71,7 @@ static void add_explicit(struct key_plan *plan, const struct config *cfg,
 
 	if (key == NULL)
 		return;
-	if (!plan_add(plan, KEY_RULE_EXPLICIT, secret_area_find(area, key), ANY_KEYSLOT))
+	if (!plan_add(plan, KEY_RULE_EXPLICIT, secret_area_find(area, key), ANY_KEYSLOT, -1))
 		log_warn("%s: the secret %s named for it is not present", volume_label(v), key->str);
 }
 
@@ -95,7 +96,7 @@ static void add_tokens(struct key_plan *plan, const struct volume *v,
 			continue;
 		}
 		for (k = 0; k < tokens[i].n_keyslots; k++)
-			plan_add(plan, KEY_RULE_TOKEN, secret, tokens[i].keyslots[k]);
+			plan_add(plan, KEY_RULE_TOKEN, secret, tokens[i].keyslots[k], (int)i);
 	}
 }
 
@@ -104,7 +105,7 @@ static void add_conventional(struct key_plan *plan, const struct secret_area *ar
 	struct guid disk;
 
 	guid_parse(GUID_DISK_PASSPHRASE, &disk);
-	plan_add(plan, KEY_RULE_CONVENTIONAL, secret_area_find(area, &disk), ANY_KEYSLOT);
+	plan_add(plan, KEY_RULE_CONVENTIONAL, secret_area_find(area, &disk), ANY_KEYSLOT, -1);
 }
 
 int key_plan_build(const struct config *cfg, const struct volume *v,
@@ -121,6 +122,6 @@ int key_plan_build(const struct config *cfg, const struct volume *v,
 		add_conventional(plan, area);
 	if (cfg->try_all)
 		for (i = 0; i < area->count; i++)
-			plan_add(plan, KEY_RULE_TRY_ALL, (int)i, ANY_KEYSLOT);
+			plan_add(plan, KEY_RULE_TRY_ALL, (int)i, ANY_KEYSLOT, -1);
 	return (int)plan->n;
 }

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "coco-unlock.h"
+#include "escape.h"
 
 #define LOG_LINE_MAX 512
 
@@ -53,17 +54,10 @@ static void write_all(int fd, const char *buf, size_t len)
 	}
 }
 
-/* Control characters would let a device name forge extra log lines. */
-static void sanitize(char *s)
-{
-	for (; *s != '\0'; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			*s = '?';
-}
 
 void log_message(enum log_level level, const char *fmt, ...)
 {
-	char msg[LOG_LINE_MAX], line[LOG_LINE_MAX + 32];
+	char raw[LOG_LINE_MAX], msg[LOG_LINE_MAX], line[LOG_LINE_MAX + 32];
 	int saved_errno = errno;
 	va_list ap;
 	int n;
@@ -72,9 +66,12 @@ void log_message(enum log_level level, const char *fmt, ...)
 		return;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
 	va_end(ap);
-	sanitize(msg);
+	/* Host strings (labels, header fields, libcryptsetup quoting them) must
+	 * not forge lines or send terminal sequences: all but printable ASCII
+	 * is written as \xNN. */
+	escape_nonprintable(raw, msg, sizeof(msg));
 
 	if (kmsg_fd >= 0) {
 		/* Facility 0 in the prefix makes the kernel file it as LOG_USER. */

@@ -9,8 +9,10 @@
  *   3. find the volumes and, for each, try the secrets its key choice names;
  *   4. wipe the secrets, whatever happened in 3, and report.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/reboot.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -39,31 +41,89 @@ static bool log_to_kmsg(const struct options *opts)
 	       access("/dev/kmsg", W_OK) == 0;
 }
 
+/* Volume keys are at most 512 bits; room to spare. */
+#define VOLUME_KEY_CAPACITY 256
+
+static int secret_mem_alloc(struct secret_mem *mem)
+{
+	int r = secret_buf_alloc(&mem->secret, SECRET_MAX_SIZE + 1);
+
+	if (r == 0)
+		r = secret_buf_alloc(&mem->key, VOLUME_KEY_CAPACITY);
+	return r;
+}
+
+static void secret_mem_free(struct secret_mem *mem)
+{
+	secret_buf_free(&mem->secret);
+	secret_buf_free(&mem->key);
+}
+
+static void power_off(const struct options *opts)
+{
+	if (opts->dry_run || opts->secrets_dir != NULL || opts->devices_dir != NULL) {
+		log_info("not powering off: a test run (--dry-run, --secrets-dir or --devices-dir)");
+		return;
+	}
+	sync();
+	reboot(RB_POWER_OFF);
+	log_err("cannot power off: %s", strerror(errno));
+}
+
+/*
+ * rd.coco.on-failure=poweroff (or x-coco.on-failure=poweroff): a volume
+ * left closed stops the machine, after the wipe, instead of reaching a
+ * passphrase prompt on a console the host sees. Only a real boot powers
+ * off; runs with test options say so and go on to exit.
+ */
+static void fail_closed(const struct config *cfg, const struct options *opts, bool no_secrets)
+{
+	size_t i;
+
+	if (no_secrets && cfg->global_options.on_failure == ON_FAILURE_POWEROFF) {
+		log_err("no secrets and rd.coco.on-failure=poweroff: powering off");
+		power_off(opts);
+		return;
+	}
+	for (i = 0; i < cfg->n_volumes; i++) {
+		const struct volume *v = &cfg->volumes[i];
+
+		if (v->state == VOLUME_OPEN || v->options.on_failure != ON_FAILURE_POWEROFF)
+			continue;
+		log_err("%s: left closed and on-failure=poweroff: powering off", volume_label(v));
+		power_off(opts);
+		return;
+	}
+}
+
 static int unlock_and_wipe(struct config *cfg, const struct options *opts,
 			   struct secret_area *area)
 {
-	struct secret_buf buf = { 0 };
+	struct secret_mem mem = { 0 };
 	int status, r;
 
-	r = secret_buf_alloc(&buf, SECRET_MAX_SIZE + 1);
+	r = secret_mem_alloc(&mem);
 	if (r < 0) {
 		log_err("cannot lock memory for secrets: %s", strerror(-r));
+		secret_mem_free(&mem);
 		wipe_secrets(area, cfg->wipe);
 		return EXIT_SOME_CLOSED;
 	}
-	volumes_discover(cfg, opts);
+	volumes_discover(cfg, opts, area);
 	if (!opts->dry_run && cfg->n_volumes > 0)
 		load_device_mapper(opts);
-	status = volumes_unlock_all(cfg, opts, area, &buf);
-	secret_buf_free(&buf);
+	status = volumes_unlock_all(cfg, opts, area, &mem);
+	secret_mem_free(&mem);
 	wipe_secrets(area, cfg->wipe);
+	if (status != EXIT_ALL_OPEN)
+		fail_closed(cfg, opts, false);
 	return status;
 }
 
 static int wipe_only(struct config *cfg, const struct options *opts, struct secret_area *area)
 {
 	if (cfg->wipe == WIPE_USED) {
-		volumes_discover(cfg, opts);
+		volumes_discover(cfg, opts, area);
 		volumes_mark_planned(cfg, opts, area);
 	}
 	wipe_secrets(area, cfg->wipe);
@@ -72,9 +132,10 @@ static int wipe_only(struct config *cfg, const struct options *opts, struct secr
 
 int main(int argc, char **argv)
 {
+	/* Static: 64 volumes with their paths are too much for a stack. */
+	static struct config cfg;
 	struct secret_area area;
 	struct options opts;
-	struct config cfg;
 	int r, status;
 
 	secure_process_setup();
@@ -91,8 +152,11 @@ int main(int argc, char **argv)
 		return EXIT_ALL_OPEN;
 	}
 	make_lock_dir();
-	if (secret_area_open(&area, &opts) < 0)
+	if (secret_area_open(&area, &opts) < 0) {
+		if (!opts.wipe_only)
+			fail_closed(&cfg, &opts, true);
 		return EXIT_NO_SECRETS;
+	}
 	wipe_guard_install(&area, cfg.wipe);
 
 	if (opts.wipe_only)

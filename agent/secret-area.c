@@ -224,7 +224,9 @@ int secret_area_read(struct secret_area *area, size_t index, struct secret_buf *
 
 	secret_buf_clear(buf);
 	area->used[index] = true;
-	fd = openat(area->dirfd, area->guids[index].str, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+	/* O_NONBLOCK: a FIFO put there must not hold us before fstat says what it is. */
+	fd = openat(area->dirfd, area->guids[index].str,
+		    O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0)
 		return -errno;
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {

@@ -3,59 +3,135 @@
  * Which volumes to unlock, and waiting for their devices. Configured
  * volumes are waited for up to rd.coco.timeout; with none configured,
  * the LUKS2 devices that carry a coco-efi-secret token are found by a
- * scan of the devices present.
+ * scan of the devices present. The host decides which disks exist, so a
+ * scanned device counts only when its token names a secret that is
+ * there and its header passes the policy; two devices with one UUID are
+ * both refused, and the scan takes at most MAX_VOLUMES of them (found
+ * volumes never share the table with configured ones: the scan only
+ * runs when nothing is configured).
  */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
-#include <libcryptsetup.h>
-
 #include "coco-unlock.h"
+#include "header-policy.h"
+#include "luks-header.h"
 
 #define POLL_INTERVAL_MS 100
+#define SCAN_TOKENS 8
 
-static int add_if_token(const char *path, const char *uuid, int version, void *data)
+struct scan {
+	struct config *cfg;
+	const struct secret_area *area;
+	bool full;
+};
+
+/* The keyslots of the tokens whose secret is present; how many tokens. */
+static int usable_tokens(const struct luks_header *h, const struct secret_area *area,
+			 bool tried[LUKS2_KEYSLOTS])
 {
-	struct config *cfg = data;
+	struct coco_token tokens[SCAN_TOKENS];
+	int i, n, usable = 0;
+	size_t k;
+
+	memset(tried, 0, LUKS2_KEYSLOTS * sizeof(tried[0]));
+	n = coco_tokens_from_json(h->json, tokens, ARRAY_SIZE(tokens));
+	for (i = 0; i < n; i++) {
+		if (tokens[i].malformed || secret_area_find(area, &tokens[i].guid) < 0)
+			continue;
+		usable++;
+		for (k = 0; k < tokens[i].n_keyslots; k++)
+			tried[tokens[i].keyslots[k]] = true;
+	}
+	return usable;
+}
+
+/* Judged as the unlock will judge it: policy for the tokens' keyslots. */
+static bool passes_policy(const char *path, const struct luks_header *h, const bool tried[LUKS2_KEYSLOTS])
+{
+	struct kdf_budget budget;
+	char why[LUKS_WHY_MAX];
+
+	kdf_budget_default(&budget);
+	if (header_policy_check(h, tried, false, &budget, why) == 0)
+		return true;
+	log_warn("%s has a %s token, but its header is refused: %s", path, COCO_TOKEN_TYPE, why);
+	return false;
+}
+
+static struct volume *volume_with_uuid(struct config *cfg, const char *uuid)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->n_volumes; i++)
+		if (strcmp(cfg->volumes[i].uuid, uuid) == 0)
+			return &cfg->volumes[i];
+	return NULL;
+}
+
+static void add_found(struct scan *s, const char *path, const char *uuid)
+{
 	struct volume v = { .source = SOURCE_DISCOVERED };
-	struct coco_token tokens[8];
-	struct crypt_device *cd;
-	int i, n = 0, valid = 0;
+	struct volume *twin = volume_with_uuid(s->cfg, uuid);
 
-	if (version != 2 || crypt_init(&cd, path) < 0)
-		return 0;
-	if (crypt_load(cd, CRYPT_LUKS2, NULL) == 0)
-		n = coco_tokens_read(cd, tokens, ARRAY_SIZE(tokens));
-	crypt_free(cd);
-	for (i = 0; i < n; i++)
-		valid += !tokens[i].malformed;
-	if (valid == 0)
-		return 0;
-
+	if (twin != NULL) {
+		log_err("%s and %s both carry LUKS UUID %s: refusing both", twin->device, path, uuid);
+		twin->ambiguous = true;
+		return;
+	}
+	if (s->cfg->n_volumes == MAX_VOLUMES) {
+		if (!s->full)
+			log_warn("more than %d devices with a %s token: %s and later ones are left alone",
+				 MAX_VOLUMES, COCO_TOKEN_TYPE, path);
+		s->full = true;
+		return;
+	}
 	memcpy(v.uuid, uuid, sizeof(v.uuid));
 	snprintf(v.name, sizeof(v.name), "luks-%s", uuid);
 	if (!copy_string(v.device, sizeof(v.device), path))
+		return;
+	v.options = s->cfg->global_options;
+	if (v.options.on_failure == ON_FAILURE_UNSET)
+		v.options.on_failure = ON_FAILURE_PROMPT;
+	log_info("found %s by scan: it has a %s token (no volume was configured)", path, COCO_TOKEN_TYPE);
+	s->cfg->volumes[s->cfg->n_volumes] = v;
+	s->cfg->volumes[s->cfg->n_volumes++].state = VOLUME_PENDING;
+}
+
+static int add_if_token(const char *path, const char *uuid, int version, void *data)
+{
+	struct scan *s = data;
+	bool tried[LUKS2_KEYSLOTS];
+	struct luks_header h;
+	char why[LUKS_WHY_MAX];
+
+	if (version != 2)
 		return 0;
-	log_info("found %s with a %s token", path, COCO_TOKEN_TYPE);
-	/* A second device with the same UUID is refused by the merge. */
-	if (config_add_volume(cfg, &v) < 0)
-		log_warn("%s: skipped", path);
+	if (luks_header_read(path, &h, why) < 0) {
+		log_debug("%s: header not usable: %s", path, why);
+	} else if (strcmp(h.uuid, uuid) == 0 && usable_tokens(&h, s->area, tried) > 0 &&
+		   passes_policy(path, &h, tried)) {
+		add_found(s, path, uuid);
+	}
+	luks_header_free(&h);
 	return 0;
 }
 
-int volumes_discover(struct config *cfg, const struct options *opts)
+int volumes_discover(struct config *cfg, const struct options *opts, const struct secret_area *area)
 {
+	struct scan s = { .cfg = cfg, .area = area };
 	int r;
 
 	if (cfg->n_volumes > 0)
 		return 0;
-	r = luks_devices_foreach(opts->devices_dir, add_if_token, cfg);
+	r = luks_devices_foreach(opts->devices_dir, add_if_token, &s);
 	if (r < 0)
 		log_err("cannot list devices: %s", strerror(-r));
 	if (cfg->n_volumes == 0)
-		log_info("no volume to unlock: none configured, none with a %s token", COCO_TOKEN_TYPE);
+		log_info("no volume to unlock: none configured, none with a usable %s token",
+			 COCO_TOKEN_TYPE);
 	return r;
 }
 
@@ -75,9 +151,29 @@ static void sleep_ms(long ms)
 		;
 }
 
+/* Where the volume's device is now; false while it is missing (or refused). */
+static bool locate(const struct config *cfg, struct secret_area *area, struct volume *v,
+		   const char *devices_dir)
+{
+	char other[PATH_MAX];
+	int r;
+
+	if (v->ambiguous) {
+		volume_refused(cfg, area, v);
+		return false;
+	}
+	r = device_resolve(v, devices_dir, v->path, sizeof(v->path), other);
+	if (r == -ENOTUNIQ) {
+		log_err("%s: %s and %s both carry LUKS UUID %s: nobody can say which is the owner's; "
+			"refused", volume_label(v), v->path, other, v->uuid);
+		volume_refused(cfg, area, v);
+	}
+	return r == 0;
+}
+
 /* Unlocks the volumes whose devices are there; returns how many still wait. */
 static size_t unlock_present(struct config *cfg, const struct options *opts,
-			     struct secret_area *area, struct secret_buf *buf)
+			     struct secret_area *area, struct secret_mem *mem)
 {
 	size_t i, waiting = 0;
 
@@ -86,11 +182,11 @@ static size_t unlock_present(struct config *cfg, const struct options *opts,
 
 		if (v->state != VOLUME_PENDING)
 			continue;
-		if (device_resolve(v, opts->devices_dir, v->path, sizeof(v->path)) < 0) {
-			waiting++;
+		if (!locate(cfg, area, v, opts->devices_dir)) {
+			waiting += v->state == VOLUME_PENDING;
 			continue;
 		}
-		unlock_volume(cfg, opts, area, buf, v);
+		unlock_volume(cfg, opts, area, mem, v);
 	}
 	return waiting;
 }
@@ -112,13 +208,13 @@ static void give_up_waiting(struct config *cfg, int timeout_sec)
 
 /* EXIT_ALL_OPEN when every volume is open, else EXIT_SOME_CLOSED. */
 int volumes_unlock_all(struct config *cfg, const struct options *opts,
-		       struct secret_area *area, struct secret_buf *buf)
+		       struct secret_area *area, struct secret_mem *mem)
 {
 	long long deadline = now_ms() + (long long)cfg->timeout_sec * 1000;
 	bool announced = false;
 	size_t i, waiting;
 
-	while ((waiting = unlock_present(cfg, opts, area, buf)) > 0) {
+	while ((waiting = unlock_present(cfg, opts, area, mem)) > 0) {
 		if (now_ms() >= deadline) {
 			give_up_waiting(cfg, cfg->timeout_sec);
 			break;
@@ -138,12 +234,13 @@ int volumes_unlock_all(struct config *cfg, const struct options *opts,
 int volumes_mark_planned(struct config *cfg, const struct options *opts,
 			 struct secret_area *area)
 {
+	char other[PATH_MAX];
 	size_t i;
 
 	for (i = 0; i < cfg->n_volumes; i++) {
 		struct volume *v = &cfg->volumes[i];
 
-		if (device_resolve(v, opts->devices_dir, v->path, sizeof(v->path)) < 0)
+		if (device_resolve(v, opts->devices_dir, v->path, sizeof(v->path), other) < 0)
 			v->path[0] = '\0';
 		volume_mark_planned_secrets(cfg, area, v);
 	}

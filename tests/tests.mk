@@ -8,6 +8,7 @@
 #   secret  coco-secret (tables, enrollment)
 #   hooks   the mkinitcpio hook against mkinitcpio's documented contract
 #   asan    unit + agent + secret again, built with ASan and UBSan
+#   static  the hostile-host agent test again, with the static build
 #   boot    QEMU boots with a real kernel's efi_secret
 # Other fragments add to SECRET_TESTS, BOOT_TESTS and CHECK_DEPS.
 
@@ -17,6 +18,8 @@ UNIT_TEST_NAMES := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test-*.c))
 UNIT_TEST_BINS = $(addprefix $(BUILD)/tests/,$(UNIT_TEST_NAMES))
 AGENT_TESTS := $(sort $(wildcard tests/agent/test-*.sh))
 SCRIPT_TESTS := $(sort $(wildcard tests/scripts/test-*.sh))
+# The agent tests the static build (what initramfs images ship) runs too.
+STATIC_AGENT_TESTS := tests/agent/test-hostile.sh
 SECRET_TESTS ?=
 HOOK_TESTS ?=
 BOOT_TESTS ?=
@@ -50,6 +53,7 @@ check:
 	-@$(call test_env,build-asan,1) $(RUN_TESTS) --phase asan --results $(RESULTS) \
 		$(addprefix build-asan/tests/,$(UNIT_TEST_NAMES)) $(AGENT_TESTS) $(SECRET_TESTS)
 	$(if $(BOOT_TESTS),-@if $(MAKE) --no-print-directory boot-prereqs; then \
+		$(call test_env,$(BUILD),0) COCO_UNLOCK=$(BOOT_COCO_UNLOCK) $(RUN_TESTS) --phase static --results $(RESULTS) $(STATIC_AGENT_TESTS); \
 		$(call test_env,$(BUILD),0) COCO_UNLOCK=$(BOOT_COCO_UNLOCK) $(RUN_TESTS) --phase boot --timeout 1800 --results $(RESULTS) $(BOOT_TESTS); \
 	else echo "boot 0 1 0" >>$(RESULTS); echo "boot: building the boot prerequisites failed"; fi)
 	@$(RUN_TESTS) --total --results $(RESULTS)

@@ -174,7 +174,7 @@ put_secret "$GUID_C" "$FIX/key-c"
 put_secret "$DISK_GUID" "$FIX/key-b"
 run_agent discovery ""
 rc_is discovery 0
-out_has "discovery: the token volume is found" "found .*token.img with a coco-efi-secret token"
+out_has "discovery: the token volume is found, and says it was by scan" "found .*token.img by scan: it has a coco-efi-secret token"
 out_has "discovery: and unlocked" "luks-$UT: key verified .* \(token, keyslot 3\)"
 out_lacks "discovery: volumes without a token are left alone" "luks-($U1|$U2)"
 
@@ -185,7 +185,11 @@ run_agent no-match "rd.luks.uuid=$U1"
 rc_is no-match 1
 out_has "no-match: says no secret applies" "luks-$U1: no secret for"
 tap_check "no-match: nothing read, nothing wiped" eval "secret_present $GUID_B && secret_present $GUID_C"
-run_agent try-all "rd.luks.uuid=$U1 rd.coco.try-all"
+# try-all only where the header is bound to the owner: here by a pin.
+run_agent try-all-unpinned "rd.luks.uuid=$U1 rd.coco.try-all"
+rc_is try-all-unpinned 2
+out_has "try-all-unpinned: refused as a configuration error" "rd.coco.try-all: volume luks-$U1 has no pin"
+run_agent try-all "rd.luks.uuid=$U1 rd.coco.volume-key=$U1:$(volume_key_pin "$DEVICES/luks1.img" "$FIX/key-b" "luks-$U1") rd.coco.try-all"
 rc_is try-all 0
 out_has "try-all: every secret tried" "luks-$U1: key verified .* with secret $GUID_C \(try-all"
 tap_check "try-all: both secrets read, both wiped" eval "secret_gone $GUID_B && secret_gone $GUID_C"

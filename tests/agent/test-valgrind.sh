@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The agent under valgrind: no memory errors and no leaks on a success,
-# a failure, a wipe-only run and a missing device.
+# a failure, a forged header, a wipe-only run and a missing device.
 . "$(dirname "$0")/lib.sh"
 
 if [ "${SANITIZED:-0}" = 1 ]; then
@@ -26,8 +26,18 @@ rc_is valgrind-success 0
 
 put_secret "$GUID_A" "$FIX/wrong"
 put_secret "$GUID_B" "$FIX/wrong"
-run_agent valgrind-failure "rd.luks.uuid=$U rd.coco.try-all rd.luks.uuid=0e0e0e0e-1111-4222-8333-444444444444 rd.coco.timeout=0"
+run_agent valgrind-failure "rd.luks.uuid=$U rd.coco.key=$GUID_A rd.luks.uuid=0e0e0e0e-1111-4222-8333-444444444444 rd.coco.timeout=0"
 rc_is valgrind-failure 1
+
+# A forged header: the policy refuses it (segment cipher_null).
+cp "$DEVICES/disk.img" "$FIX/forged.img"
+"$TOP/tests/lib/luks2-forge.py" "$FIX/forged.img" set segments.0.encryption '"cipher_null-ecb"'
+mkdir -p "$FIX/forged"
+mv "$FIX/forged.img" "$FIX/forged/"
+put_secret "$GUID_A" "$FIX/key"
+run_agent valgrind-forged "rd.luks.uuid=$U rd.coco.key=$GUID_A" --devices-dir "$FIX/forged"
+rc_is valgrind-forged 1
+out_has "valgrind-forged: refused by the policy" "refused by the header policy"
 
 put_secret "$GUID_A" "$FIX/key"
 run_agent valgrind-wipe-only "rd.coco.key=$GUID_A rd.luks.uuid=$U" --wipe-only

@@ -120,8 +120,12 @@ static void test_coco_params(void)
 	tap_check(parse(&cfg, "rd.coco=0") == 0 && cfg.disabled, "rd.coco=0 disables");
 	tap_check(parse(&cfg, "rd.coco=1") == 0 && !cfg.disabled, "rd.coco=1 enables");
 	tap_check(parse(&cfg, "rd.coco=maybe") < 0, "rd.coco=maybe refused");
-	tap_check(parse(&cfg, "rd.coco.debug rd.coco.try-all") == 0 && cfg.debug && cfg.try_all,
-		  "flags without value");
+	tap_check(parse(&cfg, "rd.coco.debug rd.coco.require-mac rd.luks.uuid=" U1 " rd.coco.try-all") == 0 &&
+		  cfg.debug && cfg.try_all && cfg.global_options.require_mac, "flags without value");
+	tap_check(parse(&cfg, "rd.coco.try-all rd.luks.uuid=" U1) < 0,
+		  "rd.coco.try-all on a volume without a pin or a mandatory MAC: refused");
+	tap_check(parse(&cfg, "rd.coco.try-all") < 0,
+		  "rd.coco.try-all with only a scan for volumes: refused");
 	tap_check(parse(&cfg, "rd.coco.try-all=0") == 0 && !cfg.try_all, "rd.coco.try-all=0");
 	tap_check(parse(&cfg, "rd.coco.timeout=5") == 0 && cfg.timeout_sec == 5, "timeout 5");
 	tap_check(parse(&cfg, "rd.coco.timeout=0") == 0 && cfg.timeout_sec == 0, "timeout 0");
@@ -172,9 +176,40 @@ static void test_quoting(void)
 	tap_check(parse(&cfg, "") == 0 && cfg.n_volumes == 0, "empty line");
 }
 
+#define PIN "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
+
+static void test_binding(void)
+{
+	struct config cfg;
+
+	tap_check(parse(&cfg, "rd.luks.uuid=" U1 " rd.coco.volume-key=" U1 ":" PIN) == 0 && cfg.n_pins == 1,
+		  "rd.coco.volume-key=UUID:PIN");
+	tap_str_eq(volume_pin(&cfg, &cfg.volumes[0]), PIN, "the pin applies to that volume");
+	tap_check(parse(&cfg, "rd.coco.volume-key=" U1 ":abc") < 0, "a short pin refused");
+	tap_check(parse(&cfg, "rd.coco.volume-key=" PIN) < 0, "a pin without UUID refused");
+	tap_check(parse(&cfg, "rd.coco.volume-key=" U1 ":" PIN " rd.coco.volume-key=" U1 ":"
+			"ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff") < 0,
+		  "two pins for one volume refused");
+	tap_check(parse(&cfg, "rd.luks.uuid=" U1 " rd.coco.on-failure=poweroff") == 0 &&
+		  cfg.volumes[0].options.on_failure == ON_FAILURE_POWEROFF, "rd.coco.on-failure=poweroff");
+	tap_check(parse(&cfg, "rd.luks.uuid=" U1) == 0 && cfg.volumes[0].options.on_failure == ON_FAILURE_PROMPT,
+		  "on-failure defaults to the prompt");
+	tap_check(parse(&cfg, "rd.coco.on-failure=halt") < 0, "rd.coco.on-failure=halt refused");
+	tap_check(parse(&cfg, "rd.luks.uuid=" U1 " rd.coco.require-mac") == 0 &&
+		  cfg.volumes[0].options.require_mac, "rd.coco.require-mac reaches every volume");
+	tap_check(parse(&cfg, "cryptheader=rootfs:/etc/root.hdr cryptdevice=/dev/vdb:root") == 0 &&
+		  strcmp(cfg.volumes[0].options.header, "/etc/root.hdr") == 0,
+		  "cryptheader=rootfs:PATH before cryptdevice=");
+	tap_check(parse(&cfg, "cryptdevice=/dev/vdb:root cryptheader=rootfs:/etc/root.hdr") == 0 &&
+		  strcmp(cfg.volumes[0].options.header, "/etc/root.hdr") == 0, "and after it");
+	tap_check(parse(&cfg, "cryptdevice=/dev/vdb:root cryptheader=/dev/sdb1:ext4:/root.hdr") < 0,
+		  "a header on another disk (the host's) refused");
+}
+
 int main(void)
 {
 	log_setup(false, false);
+	test_binding();
 	test_defaults();
 	test_rd_luks();
 	test_cryptdevice();

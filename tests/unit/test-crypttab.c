@@ -73,6 +73,34 @@ static void test_malformed(void)
 	memcpy(long_line, "a /", 3);
 	strcpy(long_line + sizeof(long_line) - 6, " none");
 	tap_check(parse(&cfg, long_line, NULL) < 0, "overlong device refused");
+	tap_check(parse(&cfg, "a LABEL=../../vda none\n", NULL) < 0, "a LABEL= with '/' refused");
+	tap_check(parse(&cfg, "a PARTUUID=x/y none\n", NULL) < 0, "a PARTUUID= with '/' refused");
+	tap_check(parse(&cfg, "a /dev/vdb none luks,header=relative.hdr\n", NULL) < 0,
+		  "a relative header= refused");
+	tap_check(parse(&cfg, "a /dev/vdb none luks,fixate-volume-key=abc\n", NULL) < 0,
+		  "a short fixate-volume-key= refused");
+	tap_check(parse(&cfg, "a /dev/vdb none x-coco.on-failure=reboot\n", NULL) < 0,
+		  "an unknown x-coco.on-failure= refused");
+}
+
+static void test_binding(void)
+{
+	static const char pin[] = "0123456789ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef";
+	struct config cfg;
+	char line[512];
+
+	snprintf(line, sizeof(line), "root UUID=%s none luks,header=/etc/root.hdr,fixate-volume-key=%s,"
+		 "x-coco.require-mac,x-coco.on-failure=poweroff\n", U1, pin);
+	tap_check(parse(&cfg, line, NULL) == 0 && cfg.n_volumes == 1, "header, pin, MAC and poweroff options");
+	tap_str_eq(cfg.volumes[0].options.header, "/etc/root.hdr", "header= kept");
+	tap_str_eq(cfg.volumes[0].options.pin,
+		   "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+		   "fixate-volume-key= kept, lowercase");
+	tap_check(cfg.volumes[0].options.require_mac, "x-coco.require-mac kept");
+	tap_check(cfg.volumes[0].options.on_failure == ON_FAILURE_POWEROFF, "x-coco.on-failure=poweroff kept");
+	tap_check(parse(&cfg, "root /dev/vdb none luks\n", NULL) == 0 &&
+		  cfg.volumes[0].options.on_failure == ON_FAILURE_PROMPT && !cfg.volumes[0].options.require_mac,
+		  "by default: the prompt, no mandatory MAC");
 }
 
 int main(void)
@@ -80,5 +108,6 @@ int main(void)
 	log_setup(false, false);
 	test_entries();
 	test_malformed();
+	test_binding();
 	return tap_done();
 }
