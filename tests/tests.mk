@@ -8,6 +8,7 @@
 #   secret  coco-secret (tables, enrollment)
 #   hooks   the mkinitcpio hook against mkinitcpio's documented contract
 #   asan    unit + agent + secret again, built with ASan and UBSan
+#   fuzz    each libFuzzer target for 12 s (tests/fuzz/fuzz.mk)
 #   static  the hostile-host agent test again, with the static build
 #   boot    QEMU boots with a real kernel's efi_secret
 # Other fragments add to SECRET_TESTS, BOOT_TESTS and CHECK_DEPS.
@@ -52,6 +53,10 @@ check:
 	$(if $(HOOK_TESTS),-@$(call test_env,$(BUILD),0) $(RUN_TESTS) --phase hooks --results $(RESULTS) $(HOOK_TESTS))
 	-@$(call test_env,build-asan,1) $(RUN_TESTS) --phase asan --results $(RESULTS) \
 		$(addprefix build-asan/tests/,$(UNIT_TEST_NAMES)) $(AGENT_TESTS) $(SECRET_TESTS)
+	$(if $(FUZZ_TARGETS),-@if $(MAKE) --no-print-directory fuzz-build >/dev/null; then \
+		TOP=$(CURDIR) FUZZ_DIR=$(abspath $(BUILD))/fuzz FUZZ_SECONDS=12 FUZZ_TARGETS="$(FUZZ_TARGETS)" \
+		$(RUN_TESTS) --phase fuzz --results $(RESULTS) tests/fuzz/test-fuzz.sh; \
+	else echo "fuzz 0 1 0" >>$(RESULTS); echo "fuzz: building the fuzz targets failed"; fi)
 	$(if $(BOOT_TESTS),-@if $(MAKE) --no-print-directory boot-prereqs; then \
 		$(call test_env,$(BUILD),0) COCO_UNLOCK=$(BOOT_COCO_UNLOCK) $(RUN_TESTS) --phase static --results $(RESULTS) $(STATIC_AGENT_TESTS); \
 		$(call test_env,$(BUILD),0) COCO_UNLOCK=$(BOOT_COCO_UNLOCK) $(RUN_TESTS) --phase boot --timeout 1800 --results $(RESULTS) $(BOOT_TESTS); \

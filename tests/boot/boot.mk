@@ -13,7 +13,7 @@
 BOOT_TESTS += tests/boot/test-inject.sh tests/boot/test-happy.sh \
 	tests/boot/test-no-area.sh tests/boot/test-bad-area.sh \
 	tests/boot/test-wrong-secret.sh tests/boot/test-two-volumes.sh \
-	tests/boot/test-coco-secret.sh tests/boot/test-again.sh
+	tests/boot/test-coco-secret.sh tests/boot/test-again.sh tests/boot/test-forged.sh
 # The mkinitcpio hook in an initramfs built and laid out as mkinitcpio does
 # (tests/boot/mkinitcpio/): two boots.
 BOOT_TESTS += tests/boot/test-mkinitcpio.sh

@@ -29,7 +29,7 @@ tap_boot coco-secret "cocotest.root=luks-$ROOT_UUID cocotest.guids=$GUID_OWNER,$
 	"$RUN/table.bin" "$RUN/enrolled.img"
 tap_is "coco-unlock exit status" 0 "$(serial_value COCO-UNLOCK-EXIT)"
 tap_serial "the disk was found by its token, not by configuration" \
-	"coco-unlock: found /dev/vdb with a coco-efi-secret token"
+	"coco-unlock: found /dev/vdb by scan: it has a coco-efi-secret token"
 tap_serial "opened through the token's keyslot with the owner's secret" \
 	"coco-unlock: luks-$ROOT_UUID: unlocked /dev/vdb with secret $GUID_OWNER \(token, keyslot 1\)"
 tap_serial "switch_root reached the encrypted root" '^ROOT-OK root$'
