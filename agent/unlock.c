@@ -205,28 +205,58 @@ static size_t check_macs(const struct volume *v, struct secret_area *area, struc
 
 /* ---- 4. the policy ----------------------------------------------------------------- */
 
-static int check_policy(const struct volume *v, const struct luks_header *h,
-			const struct key_plan *plan, bool tried[LUKS2_KEYSLOTS])
+/*
+ * The volume must pass as a whole; each keyslot the plan would try must
+ * pass on its own, or it is never tried (an over-budget passphrase keyslot
+ * beside a coco one does not stop the coco one). Candidates left without
+ * a keyslot are dropped; none left: refused. @tried: the keyslots to try.
+ */
+static int check_policy(const struct volume *v, const struct luks_header *h, struct key_plan *plan,
+			bool tried[LUKS2_KEYSLOTS])
 {
-	bool active[LUKS2_KEYSLOTS];
+	bool active[LUKS2_KEYSLOTS], judged[LUKS2_KEYSLOTS] = { false }, usable[LUKS2_KEYSLOTS];
+	bool detached = v->options.header[0] != '\0';
+	char why[LUKS_WHY_MAX], first[LUKS_WHY_MAX] = "";
 	struct kdf_budget budget;
-	char why[LUKS_WHY_MAX];
-	size_t i;
+	size_t i = 0;
 	int k;
 
+	kdf_budget_default(&budget);
+	if (header_policy_check_volume(h, detached, &budget, why) < 0) {
+		log_err("%s: %s refused by the header policy: %s", v->name, v->path, why);
+		return -EPERM;
+	}
 	luks_header_keyslots(h, active);
 	memset(tried, 0, LUKS2_KEYSLOTS * sizeof(tried[0]));
-	for (i = 0; i < plan->n; i++) {
-		if (plan->c[i].keyslot == ANY_KEYSLOT) {
-			for (k = 0; k < LUKS2_KEYSLOTS; k++)
-				tried[k] |= active[k];
-		} else if (plan->c[i].keyslot < LUKS2_KEYSLOTS) {
-			tried[plan->c[i].keyslot] = true;
+	while (i < plan->n) {
+		struct key_candidate *c = &plan->c[i];
+		bool any = false;
+
+		for (k = 0; k < LUKS2_KEYSLOTS; k++) {
+			if (!active[k] || (c->keyslot != ANY_KEYSLOT && c->keyslot != k))
+				continue;
+			if (!judged[k]) {
+				judged[k] = true;
+				usable[k] = header_policy_check_keyslot(h, k, detached, &budget, why) == 0;
+				if (!usable[k]) {
+					log_warn("%s: keyslot %d is not tried: %s", v->name, k, why);
+					if (first[0] == '\0')
+						memcpy(first, why, sizeof(first));
+				}
+			}
+			tried[k] |= usable[k];
+			any |= usable[k];
+		}
+		if (any) {
+			i++;
+		} else {
+			if (first[0] == '\0')
+				snprintf(first, sizeof(first), "keyslot %d does not exist", c->keyslot);
+			plan_drop(plan, i);
 		}
 	}
-	kdf_budget_default(&budget);
-	if (header_policy_check(h, tried, v->options.header[0] != '\0', &budget, why) < 0) {
-		log_err("%s: %s refused by the header policy: %s", v->name, v->path, why);
+	if (plan->n == 0) {
+		log_err("%s: %s refused by the header policy: %s", v->name, v->path, first);
 		return -EPERM;
 	}
 	return 0;
@@ -331,17 +361,53 @@ static void log_flags(const struct volume *v)
 		  f & CRYPT_ACTIVATE_NO_WRITE_WORKQUEUE ? " no-write-workqueue" : "");
 }
 
+/*
+ * The keyslots a candidate tries, in libcryptsetup's order for "any"
+ * (priority high, then normal; never "ignore"): only those that passed.
+ */
+static size_t keyslot_order(const struct luks_header *h, const struct key_candidate *c,
+			    const bool tried[LUKS2_KEYSLOTS], int order[LUKS2_KEYSLOTS])
+{
+	size_t n = 0;
+	int pass, k;
+
+	if (c->keyslot != ANY_KEYSLOT) {
+		if (c->keyslot < LUKS2_KEYSLOTS && tried[c->keyslot])
+			order[n++] = c->keyslot;
+		return n;
+	}
+	for (pass = 2; pass >= 1; pass--)
+		for (k = 0; k < LUKS2_KEYSLOTS; k++)
+			if (tried[k] && luks_header_keyslot_priority(h, k) == pass)
+				order[n++] = k;
+	return n;
+}
+
+/* The volume key, by the first of @c's keyslots the secret opens. */
+static int volume_key_for(struct crypt_device *cd, const struct luks_header *h, struct secret_area *area,
+			  struct secret_mem *mem, const struct key_candidate *c,
+			  const bool tried[LUKS2_KEYSLOTS])
+{
+	int order[LUKS2_KEYSLOTS], r = -EPERM;
+	size_t i, n = keyslot_order(h, c, tried, order);
+
+	for (i = 0; i < n && r == -EPERM; i++)
+		r = volume_key_by(cd, order[i], area->guids[c->secret].str, &mem->secret, &mem->key);
+	return r;
+}
+
 /* One candidate: its volume key, the pin, then activation by that key. */
 static int try_candidate(const struct config *cfg, const struct options *opts, const struct volume *v,
-			 struct crypt_device *cd, struct secret_area *area, struct secret_mem *mem,
-			 const struct key_candidate *c)
+			 struct crypt_device *cd, const struct luks_header *h, struct secret_area *area,
+			 struct secret_mem *mem, const struct key_candidate *c,
+			 const bool tried[LUKS2_KEYSLOTS])
 {
 	int r, keyslot;
 
 	r = read_candidate(area, c, &mem->secret);
 	if (r < 0)
 		return r;
-	keyslot = volume_key_by(cd, c->keyslot, area->guids[c->secret].str, &mem->secret, &mem->key);
+	keyslot = volume_key_for(cd, h, area, mem, c, tried);
 	secret_buf_clear(&mem->secret);
 	if (keyslot < 0)
 		return keyslot;
@@ -357,14 +423,14 @@ static int try_candidate(const struct config *cfg, const struct options *opts, c
 }
 
 static int try_plan(const struct config *cfg, const struct options *opts, const struct volume *v,
-		    struct crypt_device *cd, struct secret_area *area, struct secret_mem *mem,
-		    const struct key_plan *plan)
+		    struct crypt_device *cd, const struct luks_header *h, struct secret_area *area,
+		    struct secret_mem *mem, const struct key_plan *plan, const bool tried[LUKS2_KEYSLOTS])
 {
 	size_t i;
 
 	for (i = 0; i < plan->n; i++) {
 		const struct key_candidate *c = &plan->c[i];
-		int r = try_candidate(cfg, opts, v, cd, area, mem, c);
+		int r = try_candidate(cfg, opts, v, cd, h, area, mem, c, tried);
 
 		if (r >= 0) {
 			log_info("%s: %s %s with secret %s (%s, keyslot %d)", v->name,
@@ -425,7 +491,7 @@ static int open_with_plan(const struct config *cfg, const struct options *opts, 
 	if (r == 0)
 		r = load_private_copy(v, h, tried, &cd);
 	if (r == 0)
-		r = try_plan(cfg, opts, v, cd, area, mem, plan);
+		r = try_plan(cfg, opts, v, cd, h, area, mem, plan, tried);
 	if (r < 0 && cd != NULL && r != -EKEYREJECTED)
 		log_err("%s: no secret opened %s; left closed for the passphrase prompt", v->name, v->path);
 	else if (r < 0)

@@ -48,15 +48,18 @@ static int usable_tokens(const struct luks_header *h, const struct secret_area *
 	return usable;
 }
 
-/* Judged as the unlock will judge it: policy for the tokens' keyslots. */
+/* Judged as the unlock will judge it: the volume, and a token keyslot that passes. */
 static bool passes_policy(const char *path, const struct luks_header *h, const bool tried[LUKS2_KEYSLOTS])
 {
 	struct kdf_budget budget;
-	char why[LUKS_WHY_MAX];
+	char why[LUKS_WHY_MAX] = "";
+	int k;
 
 	kdf_budget_default(&budget);
-	if (header_policy_check(h, tried, false, &budget, why) == 0)
-		return true;
+	if (header_policy_check_volume(h, false, &budget, why) == 0)
+		for (k = 0; k < LUKS2_KEYSLOTS; k++)
+			if (tried[k] && header_policy_check_keyslot(h, k, false, &budget, why) == 0)
+				return true;
 	log_warn("%s has a %s token, but its header is refused: %s", path, COCO_TOKEN_TYPE, why);
 	return false;
 }

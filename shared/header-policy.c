@@ -295,32 +295,36 @@ static int check_digests(const struct luks_header *h, const bool tried[LUKS2_KEY
 	return 0;
 }
 
-static int check_luks2(const struct luks_header *h, const bool tried[LUKS2_KEYSLOTS], bool detached,
-		       const struct kdf_budget *b, char why[LUKS_WHY_MAX])
+static int check_volume2(const struct luks_header *h, bool detached, char why[LUKS_WHY_MAX])
 {
 	const char *encryption = NULL;
-	int i, r;
+	int r = check_requirements(h->json, why);
 
-	r = check_requirements(h->json, why);
 	if (r == 0)
 		r = check_segment(h, detached, &encryption, why);
-	for (i = 0; r == 0 && i < LUKS2_KEYSLOTS; i++)
-		if (tried[i])
-			r = check_keyslot(h, i, encryption, b, why);
-	if (r == 0)
-		r = check_digests(h, tried, b, why);
 	return r;
+}
+
+static int check_keyslot2(const struct luks_header *h, int id, const struct kdf_budget *b,
+			  char why[LUKS_WHY_MAX])
+{
+	bool tried[LUKS2_KEYSLOTS] = { false };
+	int r;
+
+	r = check_keyslot(h, id, luks2_string(luks2_numbered(h->json, "segments", 0), "encryption"), b, why);
+	if (r < 0)
+		return r;
+	tried[id] = true;
+	return check_digests(h, tried, b, why);
 }
 
 /* ---- LUKS1 ------------------------------------------------------------------- */
 
-static int check_luks1(const struct luks_header *h, const bool tried[LUKS2_KEYSLOTS], bool detached,
-		       const struct kdf_budget *b, char why[LUKS_WHY_MAX])
+static int check_volume1(const struct luks_header *h, const struct kdf_budget *b,
+			 char why[LUKS_WHY_MAX])
 {
 	const struct luks1_fields *f = &h->luks1;
 	char encryption[72], buf[96];
-	uint64_t off, len, data;
-	int i;
 
 	snprintf(encryption, sizeof(encryption), "%s-%s", f->cipher, f->mode);
 	if (!header_policy_cipher_allowed(encryption, f->key_bytes))
@@ -331,35 +335,56 @@ static int check_luks1(const struct luks_header *h, const bool tried[LUKS2_KEYSL
 	if (f->digest_iterations == 0 || f->digest_iterations > b->pbkdf2_max_iterations)
 		return refuse(why, "the volume key digest's %u iterations are outside 1 to %llu",
 			      f->digest_iterations, (unsigned long long)b->pbkdf2_max_iterations);
-	luks_header_data_offset(h, &data);
-	for (i = 0; i < LUKS1_KEYSLOTS; i++) {
-		const struct luks1_keyslot *k = &f->keyslots[i];
-
-		if (!tried[i])
-			continue;
-		if (!k->active)
-			return refuse(why, "keyslot %d is not enabled", i);
-		if (k->iterations == 0 || k->iterations > b->pbkdf2_max_iterations)
-			return refuse(why, "keyslot %d: pbkdf2 iterations %u are outside 1 to %llu", i,
-				      k->iterations, (unsigned long long)b->pbkdf2_max_iterations);
-		if (k->stripes != AF_STRIPES)
-			return refuse(why, "keyslot %d: %u stripes, not %d", i, k->stripes, AF_STRIPES);
-		if (!luks_header_keyslot_area(h, i, &off, &len) || (!detached && off + len > data))
-			return refuse(why, "keyslot %d: its key material is outside the header", i);
-	}
 	return 0;
+}
+
+static int check_keyslot1(const struct luks_header *h, int i, bool detached, const struct kdf_budget *b,
+			  char why[LUKS_WHY_MAX])
+{
+	const struct luks1_keyslot *k = &h->luks1.keyslots[i];
+	uint64_t off, len, data;
+
+	luks_header_data_offset(h, &data);
+	if (!k->active)
+		return refuse(why, "keyslot %d is not enabled", i);
+	if (k->iterations == 0 || k->iterations > b->pbkdf2_max_iterations)
+		return refuse(why, "keyslot %d: pbkdf2 iterations %u are outside 1 to %llu", i,
+			      k->iterations, (unsigned long long)b->pbkdf2_max_iterations);
+	if (k->stripes != AF_STRIPES)
+		return refuse(why, "keyslot %d: %u stripes, not %d", i, k->stripes, AF_STRIPES);
+	if (!luks_header_keyslot_area(h, i, &off, &len) || (!detached && off + len > data))
+		return refuse(why, "keyslot %d: its key material is outside the header", i);
+	return 0;
+}
+
+int header_policy_check_volume(const struct luks_header *h, bool detached,
+			       const struct kdf_budget *budget, char why[LUKS_WHY_MAX])
+{
+	return h->version == 1 ? check_volume1(h, budget, why) : check_volume2(h, detached, why);
+}
+
+int header_policy_check_keyslot(const struct luks_header *h, int keyslot, bool detached,
+				const struct kdf_budget *budget, char why[LUKS_WHY_MAX])
+{
+	if (keyslot < 0 || keyslot >= (h->version == 1 ? LUKS1_KEYSLOTS : LUKS2_KEYSLOTS))
+		return refuse(why, "keyslot %d does not exist", keyslot);
+	if (h->version == 1)
+		return check_keyslot1(h, keyslot, detached, budget, why);
+	return check_keyslot2(h, keyslot, budget, why);
 }
 
 int header_policy_check(const struct luks_header *h, const bool tried[LUKS2_KEYSLOTS],
 			bool detached, const struct kdf_budget *budget, char why[LUKS_WHY_MAX])
 {
-	int i;
+	int i, n = 0, r;
 
-	for (i = 0; i < LUKS2_KEYSLOTS && !tried[i]; i++)
-		;
-	if (i == LUKS2_KEYSLOTS)
-		return refuse(why, "no keyslot to try");
-	if (h->version == 1)
-		return check_luks1(h, tried, detached, budget, why);
-	return check_luks2(h, tried, detached, budget, why);
+	r = header_policy_check_volume(h, detached, budget, why);
+	for (i = 0; r == 0 && i < LUKS2_KEYSLOTS; i++)
+		if (tried[i]) {
+			n++;
+			r = header_policy_check_keyslot(h, i, detached, budget, why);
+		}
+	if (r == 0 && n == 0)
+		r = refuse(why, "no keyslot to try");
+	return r;
 }

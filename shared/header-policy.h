@@ -12,6 +12,9 @@
  *     allowed hash, and a KDF within the budget below;
  *   - for every digest of those keyslots: pbkdf2 with an allowed hash
  *     within the budget.
+ * The volume rules refuse the volume; a keyslot that fails is not tried
+ * (header_policy_check_keyslot), and the caller refuses the volume when
+ * no keyslot is left.
  * Allowed ciphers: aes, serpent and twofish, in xts-plain64 (256- or
  * 512-bit keys) and cbc-essiv:sha256 (128, 192 or 256 bits): what
  * cryptsetup and installers format. Never cipher_null, null or ecb.
@@ -42,10 +45,23 @@ struct kdf_budget {
 void kdf_budget_default(struct kdf_budget *b);
 
 /*
- * 0 when the header passes for the keyslots in @tried, else -EPERM and
- * the first reason in @why (host strings escaped). @detached: the header
- * is not on the data device, so the data may start anywhere.
+ * The volume as a whole (segment, requirements; LUKS1: cipher, hash and
+ * digest): 0, or -EPERM and the reason in @why (host strings escaped).
+ * @detached: the header is not on the data device, so the data may start
+ * anywhere. A volume that fails is refused.
  */
+int header_policy_check_volume(const struct luks_header *h, bool detached,
+			       const struct kdf_budget *budget, char why[LUKS_WHY_MAX]);
+
+/*
+ * One keyslot and the digest that covers it: 0, or -EPERM and the reason.
+ * A keyslot that fails is never tried; the volume may still open through
+ * another.
+ */
+int header_policy_check_keyslot(const struct luks_header *h, int keyslot, bool detached,
+				const struct kdf_budget *budget, char why[LUKS_WHY_MAX]);
+
+/* Both: the volume and every keyslot in @tried. */
 int header_policy_check(const struct luks_header *h, const bool tried[LUKS2_KEYSLOTS],
 			bool detached, const struct kdf_budget *budget, char why[LUKS_WHY_MAX]);
 

@@ -386,6 +386,17 @@ bool luks_header_keyslot_area(const struct luks_header *h, int id, uint64_t *off
 	return *off >= 2 * h->hdr_size && *off + *len <= 2 * h->hdr_size + ks_size;
 }
 
+int luks_header_keyslot_priority(const struct luks_header *h, int id)
+{
+	uint64_t p;
+
+	if (h->version == 1)
+		return 1;
+	if (!luks2_u64(luks2_numbered(h->json, "keyslots", id), "priority", 2, &p))
+		return 1;
+	return (int)p;
+}
+
 bool luks_header_data_offset(const struct luks_header *h, uint64_t *off)
 {
 	if (h->version == 1) {

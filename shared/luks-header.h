@@ -71,6 +71,9 @@ int luks_header_keyslots(const struct luks_header *h, bool active[LUKS2_KEYSLOTS
 /* Where keyslot @id's area lies, in bytes; false when the header says nonsense. */
 bool luks_header_keyslot_area(const struct luks_header *h, int id, uint64_t *off, uint64_t *len);
 
+/* A keyslot's priority: 0 ignore, 1 normal (LUKS1, or none given), 2 high. */
+int luks_header_keyslot_priority(const struct luks_header *h, int id);
+
 /* Where the data starts, in bytes (LUKS2: segment 0; LUKS1: the payload). */
 bool luks_header_data_offset(const struct luks_header *h, uint64_t *off);
 

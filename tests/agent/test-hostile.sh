@@ -133,6 +133,19 @@ refused pbkdf2-2g31 "$KEYED" "keyslot 0: pbkdf2 iterations 2147483648 are over t
 digest=$(cryptsetup luksDump "$FIX/good.img" | sed -n 's/^  \([0-9]*\): pbkdf2$/\1/p' | head -n 1)
 disk digest-2g31 set "digests.$digest.iterations" 2147483648
 refused digest-2g31 "$KEYED" "digest $digest: pbkdf2 iterations 2147483648 are over the budget"
+# One keyslot over the budget beside a good one: that one is never tried,
+# the volume opens through the other (the host cannot stall it so).
+rm -rf "$FIX/disks/one-bad-keyslot"
+mkdir -p "$FIX/disks/one-bad-keyslot"
+cp --sparse=always "$FIX/good.img" "$FIX/disks/one-bad-keyslot/disk.img"
+add_keyslot "$FIX/disks/one-bad-keyslot/disk.img" "$FIX/key" "$FIX/other" 1
+"$FORGE" "$FIX/disks/one-bad-keyslot/disk.img" set keyslots.1.kdf.iterations 2147483648 \
+	set keyslots.1.priority 2
+fresh_secrets
+AGENT_WRAPPER="timeout 60" run_agent one-bad-keyslot "$KEYED" --devices-dir "$FIX/disks/one-bad-keyslot"
+out_has "one-bad-keyslot: the over-budget keyslot is not tried" \
+	"keyslot 1 is not tried: keyslot 1: pbkdf2 iterations 2147483648 are over the budget"
+opens one-bad-keyslot 0 "the volume opens through the good one" "luks-$U: key verified .*keyslot 0\)"
 make_luks_argon() { # IMG KEY
 	truncate -s 20M "$1"
 	cryptsetup luksFormat -q --type luks2 --pbkdf argon2id --pbkdf-memory 32768 \
