@@ -18,15 +18,16 @@ U=$(luks_uuid "$FIX/good.img")
 cryptsetup luksDump -q --dump-volume-key --volume-key-file "$FIX/good.vk" --key-file "$FIX/key" \
 	"$FIX/good.img" >/dev/null
 
-# disk NAME [forge ops...]: $FIX/disks/NAME/disk.img, a forged copy of good.img.
-disk() {
-	local name=$1
-	shift
+# copy_of IMG NAME [forge ops...]: $FIX/disks/NAME/disk.img, a (forged) copy of IMG.
+copy_of() {
+	local img=$1 name=$2
+	shift 2
 	rm -rf "$FIX/disks/$name"
 	mkdir -p "$FIX/disks/$name"
-	cp --sparse=always "$FIX/good.img" "$FIX/disks/$name/disk.img"
+	cp --sparse=always "$img" "$FIX/disks/$name/disk.img"
 	[ $# -eq 0 ] || "$FORGE" "$FIX/disks/$name/disk.img" "$@"
 }
+disk() { copy_of "$FIX/good.img" "$@"; }
 
 fresh_secrets() {
 	clear_secrets
@@ -135,9 +136,7 @@ disk digest-2g31 set "digests.$digest.iterations" 2147483648
 refused digest-2g31 "$KEYED" "digest $digest: pbkdf2 iterations 2147483648 are over the budget"
 # One keyslot over the budget beside a good one: that one is never tried,
 # the volume opens through the other (the host cannot stall it so).
-rm -rf "$FIX/disks/one-bad-keyslot"
-mkdir -p "$FIX/disks/one-bad-keyslot"
-cp --sparse=always "$FIX/good.img" "$FIX/disks/one-bad-keyslot/disk.img"
+disk one-bad-keyslot
 add_keyslot "$FIX/disks/one-bad-keyslot/disk.img" "$FIX/key" "$FIX/other" 1
 "$FORGE" "$FIX/disks/one-bad-keyslot/disk.img" set keyslots.1.kdf.iterations 2147483648 \
 	set keyslots.1.priority 2
@@ -211,14 +210,7 @@ if [ -x "${COCO_SECRET:-}" ]; then
 	"$COCO_SECRET" enroll "$FIX/sealed.img" --guid "$GUID_C" --secret-file "$FIX/key-c" \
 		--unlock-key-file "$FIX/host" >/dev/null
 	US=$(luks_uuid "$FIX/sealed.img")
-	sealed() { # NAME [forge ops]
-		local name=$1
-		shift
-		rm -rf "$FIX/disks/$name"
-		mkdir -p "$FIX/disks/$name"
-		cp --sparse=always "$FIX/sealed.img" "$FIX/disks/$name/disk.img"
-		[ $# -eq 0 ] || "$FORGE" "$FIX/disks/$name/disk.img" "$@"
-	}
+	sealed() { copy_of "$FIX/sealed.img" "$@"; }
 	sealed_secrets() {
 		clear_secrets
 		put_secret "$GUID_C" "$FIX/key-c"
