@@ -41,6 +41,9 @@ $(FUZZ_DIR)/fuzz-%: tests/fuzz/fuzz-%.c $(FUZZ_LIB_OBJS) tests/fuzz/fuzz.h
 	$(say) FUZZLD $@
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIB_OBJS) $(AGENT_LIBS)
 
+# Kept between runs (make would delete them as intermediate files).
+.SECONDARY: $(FUZZ_LIB_OBJS)
+
 .PHONY: fuzz fuzz-build
 fuzz-build:
 	@tools/install-deps.sh build fuzz
