@@ -188,7 +188,8 @@ static size_t check_macs(const struct volume *v, struct secret_area *area, struc
 				log_err("%s: secret %s (%s) skipped: x-coco.require-mac wants a token with a MAC",
 					v->name, area->guids[c->secret].str, key_rule_name(c->rule));
 		} else {
-			keep = read_candidate(area, c, buf) == 0 && mac_matches(h, t, buf) == 0;
+			keep = c->keyslot == t->keyslots[0] && read_candidate(area, c, buf) == 0 &&
+			       mac_matches(h, t, buf) == 0;
 			if (!keep)
 				log_err("%s: token %d: its MAC does not match secret %s and this header "
 					"(changed, or not the owner's): not followed", v->name, t->token_id,

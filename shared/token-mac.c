@@ -109,7 +109,9 @@ int token_mac_verify(const struct luks_header *h, const struct coco_token *token
 	char mac[TOKEN_MAC_HEX_LEN + 1];
 	int r;
 
-	if (token->mac[0] == '\0')
+	/* The MAC covers one keyslot: a token naming more (the host may add
+	 * one) cannot vouch for the others. */
+	if (token->mac[0] == '\0' || token->n_keyslots != 1)
 		return -EBADMSG;
 	r = token_mac_compute(h, token, secret, secret_len, mac);
 	if (r < 0)

@@ -30,6 +30,9 @@
 int token_mac_compute(const struct luks_header *h, const struct coco_token *token,
 		      const uint8_t *secret, size_t secret_len, char out[TOKEN_MAC_HEX_LEN + 1]);
 
-/* 0 when @token's MAC matches @secret and the header; -EBADMSG if not. */
+/*
+ * 0 when @token's MAC matches @secret and the header; -EBADMSG if not, or
+ * when the token names more than one keyslot (the MAC covers one).
+ */
 int token_mac_verify(const struct luks_header *h, const struct coco_token *token,
 		     const uint8_t *secret, size_t secret_len);

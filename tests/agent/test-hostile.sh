@@ -230,6 +230,19 @@ if [ -x "${COCO_SECRET:-}" ]; then
 	tap_check "mac-mismatch: the token's secret is wiped" secret_gone "$GUID_C"
 	tap_check "mac-mismatch: the unrelated secret stays" secret_present "$GUID_B"
 
+	# The host adds one of its keyslots to a sealed token: the MAC covers one keyslot.
+	sealed extra-keyslot
+	add_keyslot "$FIX/disks/extra-keyslot/disk.img" "$FIX/host" "$FIX/host" 5
+	json=$(cryptsetup token export --token-id 0 "$FIX/disks/extra-keyslot/disk.img" |
+		sed 's/"keyslots":\["1"\]/"keyslots":["1","5"]/')
+	cryptsetup token remove --token-id 0 "$FIX/disks/extra-keyslot/disk.img"
+	printf '%s' "$json" | cryptsetup token import --token-id 0 "$FIX/disks/extra-keyslot/disk.img"
+	sealed_secrets
+	run_agent extra-keyslot "" --devices-dir "$FIX/disks/extra-keyslot"
+	rc_is extra-keyslot 1
+	out_has "extra-keyslot: a sealed token naming two keyslots is not followed" "token 0: its MAC does not match"
+	out_lacks "extra-keyslot: the secret never met the host's keyslot" "does not open it|key verified"
+
 	# A host-made volume with a token that looks right: a MAC it cannot compute.
 	rm -rf "$FIX/disks/host-made"
 	mkdir -p "$FIX/disks/host-made"
