@@ -35,15 +35,24 @@ fresh_secrets() {
 	put_secret "$GUID_B" "$FIX/other"
 }
 
+# run_on NAME CMDLINE DIR [ARGS...]: run_agent on the images of DIR (as
+# --devices-dir), and check that the run changed no byte of them.
+run_on() {
+	local name=$1 cmdline=$2 dir=$3 before
+	shift 3
+	before=$(sha256sum "$dir"/*.img | sha256sum)
+	run_agent "$name" "$cmdline" --devices-dir "$dir" "$@"
+	tap_is "$name: no byte of its disks changed" "$before" "$(sha256sum "$dir"/*.img | sha256sum)"
+}
+
 # refused NAME CMDLINE REASON-ERE [ARGS...]: the run on disks/NAME is
 # refused (exit 1) with REASON; the disk's secret is gone, the other one
 # kept, and no byte of the disk changed.
 refused() {
-	local name=$1 cmdline=$2 reason=$3 before
+	local name=$1 cmdline=$2 reason=$3
 	shift 3
-	before=$(sha256sum "$FIX/disks/$name"/*.img | sha256sum)
 	fresh_secrets
-	run_agent "$name" "$cmdline" --devices-dir "$FIX/disks/$name" "$@"
+	run_on "$name" "$cmdline" "$FIX/disks/$name" "$@"
 	rc_is "$name" 1
 	if [ -n "${NEEDS_CRYPTO:-}" ] && [ -n "$NO_CRYPTO" ]; then
 		tap_skip "$name: refused, with its reason" "$NO_CRYPTO"
@@ -52,7 +61,6 @@ refused() {
 	fi
 	tap_check "$name: the volume's secret is wiped" secret_gone "$GUID_A"
 	tap_check "$name: the unrelated secret stays" secret_present "$GUID_B"
-	tap_is "$name: no byte of the disk changed" "$before" "$(sha256sum "$FIX/disks/$name"/*.img | sha256sum)"
 }
 
 KEYED="rd.luks.uuid=$U rd.coco.key=$GUID_A"
@@ -60,7 +68,7 @@ KEYED="rd.luks.uuid=$U rd.coco.key=$GUID_A"
 # --- the genuine volume opens (the control for every case below) ----------------
 disk genuine
 fresh_secrets
-run_agent genuine "$KEYED" --devices-dir "$FIX/disks/genuine"
+run_on genuine "$KEYED" "$FIX/disks/genuine"
 # The static build's libcryptsetup uses the kernel's crypto (AF_ALG): on a
 # host kernel without it, it cannot open anything, and must say so. Then
 # the cases that open a volume are skipped here (tests/boot/test-forged.sh
@@ -141,7 +149,7 @@ add_keyslot "$FIX/disks/one-bad-keyslot/disk.img" "$FIX/key" "$FIX/other" 1
 "$FORGE" "$FIX/disks/one-bad-keyslot/disk.img" set keyslots.1.kdf.iterations 2147483648 \
 	set keyslots.1.priority 2
 fresh_secrets
-AGENT_WRAPPER="timeout 60" run_agent one-bad-keyslot "$KEYED" --devices-dir "$FIX/disks/one-bad-keyslot"
+AGENT_WRAPPER="timeout 60" run_on one-bad-keyslot "$KEYED" "$FIX/disks/one-bad-keyslot"
 out_has "one-bad-keyslot: the over-budget keyslot is not tried" \
 	"keyslot 1 is not tried: keyslot 1: pbkdf2 iterations 2147483648 are over the budget"
 opens one-bad-keyslot 0 "the volume opens through the good one" "luks-$U: key verified .*keyslot 0\)"
@@ -160,10 +168,10 @@ refused argon2-64g "$KEYED" "keyslot 0: argon2id memory 67108864 KiB is over the
 # --- the header's persistent flags are the host's: ignored, not refused --------------------
 disk persistent-discards set config.flags '["allow-discards"]'
 fresh_secrets
-run_agent persistent-discards "$KEYED rd.coco.debug" --devices-dir "$FIX/disks/persistent-discards"
+run_on persistent-discards "$KEYED rd.coco.debug" "$FIX/disks/persistent-discards"
 opens persistent-discards 0 "opened with our flags only" "luks-$U: activation flags: ignore-persistent$"
 fresh_secrets
-run_agent persistent-discards-ours "$KEYED rd.coco.debug rd.luks.allow-discards" --devices-dir "$FIX/disks/persistent-discards"
+run_on persistent-discards-ours "$KEYED rd.coco.debug rd.luks.allow-discards" "$FIX/disks/persistent-discards"
 opens persistent-discards-ours 0 "discards when the owner asks" "activation flags: ignore-persistent allow-discards$"
 
 # --- a host string in a reason is escaped: no forged log line, no terminal sequence -------
@@ -190,7 +198,7 @@ refused luks1-ecb "rd.luks.uuid=$U1 rd.coco.key=$GUID_A" "cipher aes-ecb with a 
 PIN=$(volume_key_pin "$FIX/good.img" "$FIX/key" "luks-$U")
 disk pinned
 fresh_secrets
-run_agent pinned "$KEYED rd.coco.volume-key=$U:$PIN" --devices-dir "$FIX/disks/pinned"
+run_on pinned "$KEYED rd.coco.volume-key=$U:$PIN" "$FIX/disks/pinned"
 opens pinned 0 "the genuine volume matches its pin" "luks-$U: key verified"
 rm -rf "$FIX/disks/replaced"
 mkdir -p "$FIX/disks/replaced"
@@ -218,12 +226,12 @@ if [ -x "${COCO_SECRET:-}" ]; then
 	}
 	sealed sealed-genuine
 	sealed_secrets
-	run_agent sealed-genuine "rd.coco.require-mac" --devices-dir "$FIX/disks/sealed-genuine"
+	run_on sealed-genuine "rd.coco.require-mac" "$FIX/disks/sealed-genuine"
 	opens sealed-genuine 0 "found by its token, MAC checked, opened" "luks-$US: key verified .*\(token, keyslot 1\)"
 
 	sealed mac-mismatch set segments.0.sector_size 512
 	sealed_secrets
-	run_agent mac-mismatch "" --devices-dir "$FIX/disks/mac-mismatch"
+	run_on mac-mismatch "" "$FIX/disks/mac-mismatch"
 	rc_is mac-mismatch 1
 	out_has "mac-mismatch: the changed header is refused by the MAC" "token 0: its MAC does not match secret $GUID_C"
 	out_lacks "mac-mismatch: the secret never met its KDF" "does not open it|key verified"
@@ -238,7 +246,7 @@ if [ -x "${COCO_SECRET:-}" ]; then
 	cryptsetup token remove --token-id 0 "$FIX/disks/extra-keyslot/disk.img"
 	printf '%s' "$json" | cryptsetup token import --token-id 0 "$FIX/disks/extra-keyslot/disk.img"
 	sealed_secrets
-	run_agent extra-keyslot "" --devices-dir "$FIX/disks/extra-keyslot"
+	run_on extra-keyslot "" "$FIX/disks/extra-keyslot"
 	rc_is extra-keyslot 1
 	out_has "extra-keyslot: a sealed token naming two keyslots is not followed" "token 0: its MAC does not match"
 	out_lacks "extra-keyslot: the secret never met the host's keyslot" "does not open it|key verified"
@@ -250,7 +258,7 @@ if [ -x "${COCO_SECRET:-}" ]; then
 	printf '{"type":"coco-efi-secret","keyslots":["0"],"guid":"%s","mac":"%064d"}' "$GUID_C" 0 |
 		cryptsetup token import "$FIX/disks/host-made/disk.img"
 	sealed_secrets
-	run_agent host-made "" --devices-dir "$FIX/disks/host-made"
+	run_on host-made "" "$FIX/disks/host-made"
 	rc_is host-made 1
 	out_has "host-made: its MAC does not match" "its MAC does not match secret $GUID_C"
 	out_lacks "host-made: the secret never met the host's keyslot" "does not open it|key verified"
@@ -261,11 +269,11 @@ if [ -x "${COCO_SECRET:-}" ]; then
 	clear_secrets
 	put_secret "$GUID_A" "$FIX/key-c"
 	put_secret "$GUID_B" "$FIX/other"
-	run_agent stripped-optional "rd.luks.uuid=$US rd.coco.key=$GUID_A" --devices-dir "$FIX/disks/stripped"
+	run_on stripped-optional "rd.luks.uuid=$US rd.coco.key=$GUID_A" "$FIX/disks/stripped"
 	opens stripped-optional 0
 	fresh_secrets
 	put_secret "$GUID_A" "$FIX/key-c"
-	run_agent stripped "rd.luks.uuid=$US rd.coco.key=$GUID_A rd.coco.require-mac" --devices-dir "$FIX/disks/stripped"
+	run_on stripped "rd.luks.uuid=$US rd.coco.key=$GUID_A rd.coco.require-mac" "$FIX/disks/stripped"
 	rc_is stripped 1
 	out_has "stripped: no MAC, no try" "x-coco.require-mac wants a token with a MAC"
 	out_lacks "stripped: the secret never met a KDF" "does not open it|key verified"
@@ -273,7 +281,7 @@ if [ -x "${COCO_SECRET:-}" ]; then
 	printf 'data UUID=%s /sys/kernel/security/secrets/coco/%s luks,x-coco.require-mac\n' "$US" "$GUID_A" >"$FIX/crypttab"
 	fresh_secrets
 	put_secret "$GUID_A" "$FIX/key-c"
-	run_agent stripped-crypttab "" --devices-dir "$FIX/disks/stripped"
+	run_on stripped-crypttab "" "$FIX/disks/stripped"
 	rc_is stripped-crypttab 1
 	out_has "stripped-crypttab: x-coco.require-mac in crypttab too" "data: secret $GUID_A .* skipped: x-coco.require-mac"
 	rm -f "$FIX/crypttab"
@@ -291,12 +299,12 @@ if [ -x "${COCO_SECRET:-}" ]; then
 	cp --sparse=always "$FIX/sealed.img" "$FIX/disks/fakes/real.img"
 	sealed_secrets
 	start=$(date +%s)
-	run_agent fakes "" --devices-dir "$FIX/disks/fakes"
+	run_on fakes "" "$FIX/disks/fakes"
 	opens fakes 1 "the real disk is not pushed out" "luks-$US: key verified .*\(token, keyslot 1\)"
 	tap_is "fakes: all 33 were found by scan, and said so" 33 "$(grep -c 'by scan' "$OUT")"
 	tap_is "fakes: each fake was left closed" 32 "$(grep -c 'luks-fa4e.*left closed' "$OUT")"
 	sealed_secrets
-	run_agent fakes-mac "rd.coco.require-mac" --devices-dir "$FIX/disks/fakes"
+	run_on fakes-mac "rd.coco.require-mac" "$FIX/disks/fakes"
 	opens fakes-mac 1 "the real disk opens" "luks-$US: key verified"
 	out_lacks "fakes-mac: with a mandatory MAC no fake meets the secret's KDF" "does not open it"
 	tap_diag "32 fakes took $(( $(date +%s) - start )) s for both runs"
@@ -311,7 +319,7 @@ truncate -s 40M "$FIX/disks/defaults/disk.img"
 cryptsetup luksFormat -q --type luks2 --key-file "$FIX/key" "$FIX/disks/defaults/disk.img" >/dev/null
 UD=$(luks_uuid "$FIX/disks/defaults/disk.img")
 fresh_secrets
-run_agent defaults "rd.luks.uuid=$UD rd.coco.key=$GUID_A" --devices-dir "$FIX/disks/defaults"
+run_on defaults "rd.luks.uuid=$UD rd.coco.key=$GUID_A" "$FIX/disks/defaults"
 opens defaults 0 "a volume of cryptsetup luksFormat's defaults (argon2id, benchmarked) opens" "luks-$UD: key verified"
 
 # --- a detached header in the (measured) initramfs: the disk has none -----------------------
@@ -325,15 +333,15 @@ printf 'data %s /sys/kernel/security/secrets/coco/%s luks,header=%s\n' "$FIX/dis
 	"$GUID_A" "$FIX/detached.hdr" >"$FIX/crypttab"
 before=$(sha256sum "$FIX/disks/detached/data.img" "$FIX/detached.hdr")
 fresh_secrets
-run_agent detached "" --devices-dir "$FIX/disks/detached"
+run_on detached "" "$FIX/disks/detached"
 opens detached 0 "crypttab header= opens a disk without a header" "data: key verified for .*data.img"
 rm -f "$FIX/crypttab"
 fresh_secrets
-run_agent cryptheader "cryptdevice=$FIX/disks/detached/data.img:data cryptheader=rootfs:$FIX/detached.hdr rd.coco.key=$GUID_A" \
-	--devices-dir "$FIX/disks/detached"
+run_on cryptheader "cryptdevice=$FIX/disks/detached/data.img:data cryptheader=rootfs:$FIX/detached.hdr rd.coco.key=$GUID_A" \
+	"$FIX/disks/detached"
 opens cryptheader 0 "mkinitcpio's cryptheader=rootfs: too" "data: key verified for .*data.img"
 fresh_secrets
-run_agent no-header "cryptdevice=$FIX/disks/detached/data.img:data rd.coco.key=$GUID_A" --devices-dir "$FIX/disks/detached"
+run_on no-header "cryptdevice=$FIX/disks/detached/data.img:data rd.coco.key=$GUID_A" "$FIX/disks/detached"
 rc_is no-header 1
 out_has "no-header: without it the disk is not LUKS" "data.img is not a LUKS volume"
 tap_check "no-header: the secret meant for it is wiped all the same" secret_gone "$GUID_A"
@@ -344,7 +352,7 @@ tap_is "detached: neither the disk nor the header changed" "$before" \
 clear_secrets
 mkfifo "$SECRETS/$GUID_A"
 echo "$GUID_A" >>"$FIX/placed"
-AGENT_WRAPPER="timeout 20" run_agent fifo "$KEYED" --devices-dir "$FIX/disks/genuine"
+AGENT_WRAPPER="timeout 20" run_on fifo "$KEYED" "$FIX/disks/genuine"
 opens fifo 1 "refused at once, not read" "cannot read secret $GUID_A"
 rm -f "$SECRETS/$GUID_A"
 
