@@ -7,6 +7,7 @@
 
 #include <dirent.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -23,10 +24,13 @@ enum {
 	EXIT_SOME_CLOSED = 1,
 	EXIT_USAGE = 2,
 	EXIT_NO_SECRETS = 3,
+	EXIT_WIPE_FAILED = 4,	/* a secret could not be unlinked: it is still readable */
 };
 
 #define SECURITYFS_DIR "/sys/kernel/security"
 #define SECRETS_DIR SECURITYFS_DIR "/secrets/coco"
+/* Where the unlocking run leaves the GUIDs it planned, for --wipe-only. */
+#define STATE_DIR "/run/coco-unlock"
 
 /* Configured volumes, or found by a scan: room for a real disk among 32 fakes. */
 #define MAX_VOLUMES 64
@@ -142,19 +146,38 @@ struct options {
 	bool crypttab_given;
 	const char *kmod_dir;		/* --kmod-dir: module tree for libkmod (tests) */
 	const char *devices_dir;	/* --devices-dir: files to scan instead of block devices */
+	const char *state_dir;		/* --state-dir: instead of /run/coco-unlock */
 	bool dry_run;
 	bool wipe_only;
 };
 
 
-/* The secrets directory and what the agent did with each file. */
+/*
+ * The secrets directory and what the agent did with each file. A secret
+ * is read once, into a slot of the locked store, and unlinked at once
+ * (unless rd.coco.wipe=none): every later use, retries included, reads the
+ * copy. The signal handler reads the state arrays and the dirfd, and
+ * zeroes the store: they are volatile sig_atomic_t, set before the guard.
+ */
 struct secret_area {
 	char dir[PATH_MAX];
-	int dirfd;
+	volatile sig_atomic_t dirfd;
 	size_t count;
 	struct guid guids[MAX_SECRETS];
-	bool used[MAX_SECRETS];
+	/* A plan named it: rd.coco.wipe=used unlinks it. */
+	volatile sig_atomic_t used[MAX_SECRETS];
+	/* Unlinked by us (or found gone): nothing to do any more. */
+	volatile sig_atomic_t wiped[MAX_SECRETS];
+	/* Its copy is in the store (len in copy_len), or reading it failed. */
+	volatile sig_atomic_t loaded[MAX_SECRETS];
+	int load_error[MAX_SECRETS];
+	size_t copy_len[MAX_SECRETS];
+	struct secret_buf store;	/* MAX_SECRETS slots of SECRET_SLOT bytes */
+	bool unlink_on_read;		/* rd.coco.wipe is used or all */
+	bool wipe_failed;		/* an unlink failed: exit status 4 */
 };
+
+#define SECRET_SLOT (SECRET_MAX_SIZE + 1)
 
 enum key_rule {
 	KEY_RULE_EXPLICIT,	/* rd.coco.key or crypttab */
@@ -270,4 +293,10 @@ int volumes_mark_planned(struct config *cfg, const struct options *opts,
 /* wipe.c */
 int wipe_parse_policy(const char *text, enum wipe_policy *out);
 void wipe_guard_install(struct secret_area *area, enum wipe_policy policy);
+void wipe_guard_buffer(struct secret_buf *buf);
+void wipe_guard_forget_buffer(struct secret_buf *buf);
+void wipe_after_read(struct secret_area *area, size_t i);
+int wipe_record_open(const struct options *opts);
+void wipe_record(const struct secret_area *area, size_t i);
+void wipe_record_load(struct secret_area *area, const struct options *opts);
 int wipe_secrets(struct secret_area *area, enum wipe_policy policy);

@@ -13,17 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/reboot.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "coco-unlock.h"
-
-/* libcryptsetup keeps its metadata locks there; an initramfs may lack it. */
-static void make_lock_dir(void)
-{
-	if (access("/run", W_OK) == 0)
-		mkdir("/run/cryptsetup", 0700);
-}
 
 /* Mappings need dm_crypt; a failure here shows again, clearer, at activation. */
 static void load_device_mapper(const struct options *opts)
@@ -109,25 +101,56 @@ static int unlock_and_wipe(struct config *cfg, const struct options *opts,
 		wipe_secrets(area, cfg->wipe);
 		return EXIT_SOME_CLOSED;
 	}
+	wipe_guard_buffer(&mem.secret);
+	wipe_guard_buffer(&mem.key);
+	wipe_record_open(opts);
 	volumes_discover(cfg, opts, area);
 	if (!opts->dry_run && cfg->n_volumes > 0)
 		load_device_mapper(opts);
 	status = volumes_unlock_all(cfg, opts, area, &mem);
+	if (wipe_secrets(area, cfg->wipe) < 0)
+		status = EXIT_WIPE_FAILED;
+	wipe_guard_forget_buffer(&mem.secret);
+	wipe_guard_forget_buffer(&mem.key);
 	secret_mem_free(&mem);
-	wipe_secrets(area, cfg->wipe);
 	if (status != EXIT_ALL_OPEN)
 		fail_closed(cfg, opts, false);
 	return status;
 }
 
+/*
+ * The late wipe: what the unlocking run recorded (by GUID: the disks that
+ * named them may be gone), and what the configuration and the disks now
+ * present name.
+ */
 static int wipe_only(struct config *cfg, const struct options *opts, struct secret_area *area)
 {
 	if (cfg->wipe == WIPE_USED) {
+		wipe_record_load(area, opts);
 		volumes_discover(cfg, opts, area);
 		volumes_mark_planned(cfg, opts, area);
 	}
-	wipe_secrets(area, cfg->wipe);
-	return EXIT_ALL_OPEN;
+	return wipe_secrets(area, cfg->wipe) < 0 ? EXIT_WIPE_FAILED : EXIT_ALL_OPEN;
+}
+
+/*
+ * A configuration error: nothing can use the secrets now, and the late
+ * hook reads the same configuration, so every secret is wiped here (the
+ * safe answer) before the error is returned.
+ */
+static int config_error(const struct options *opts)
+{
+	struct secret_area area;
+	int status = EXIT_USAGE;
+
+	log_err("configuration error: no volume is opened, every secret is wiped");
+	if (secret_area_open(&area, opts) < 0)
+		return status;
+	wipe_guard_install(&area, WIPE_ALL);
+	if (wipe_secrets(&area, WIPE_ALL) < 0)
+		status = EXIT_WIPE_FAILED;
+	secret_area_close(&area);
+	return status;
 }
 
 int main(int argc, char **argv)
@@ -146,17 +169,23 @@ int main(int argc, char **argv)
 	unlock_setup_logging(false);
 
 	if (config_load(&cfg, &opts) < 0)
-		return EXIT_USAGE;
-	if (cfg.disabled) {
+		return config_error(&opts);
+	/*
+	 * rd.coco=0 / rd.luks=0 turn the unlocking off, and with it any use of
+	 * the secrets: they may be meant for something else in the initramfs.
+	 * The late --wipe-only still wipes what the configuration names: after
+	 * switch_root nothing meant for a volume has a use.
+	 */
+	if (cfg.disabled && !opts.wipe_only) {
 		log_info("disabled on the kernel command line");
 		return EXIT_ALL_OPEN;
 	}
-	make_lock_dir();
 	if (secret_area_open(&area, &opts) < 0) {
 		if (!opts.wipe_only)
 			fail_closed(&cfg, &opts, true);
 		return EXIT_NO_SECRETS;
 	}
+	area.unlink_on_read = cfg.wipe != WIPE_NONE;
 	wipe_guard_install(&area, cfg.wipe);
 
 	if (opts.wipe_only)

@@ -30,13 +30,17 @@ static void print_help(void)
 	       "  --devices-dir DIR    look for LUKS devices among the files in DIR instead of\n"
 	       "                       the block devices (tests)\n"
 	       "  --kmod-dir DIR       load modules from DIR instead of /lib/modules/RELEASE\n"
+	       "  --state-dir DIR      record what --wipe-only must wipe in DIR instead of\n"
+	       "                       /run/coco-unlock\n"
 	       "  -h, --help           show this help\n"
 	       "  -V, --version        show the version\n"
 	       "\n"
 	       "Kernel parameters: rd.coco=0, rd.coco.key=[UUID:]GUID, rd.coco.timeout=SECONDS,\n"
-	       "rd.coco.wipe=used|all|none, rd.coco.try-all, rd.coco.debug.\n"
+	       "rd.coco.wipe=used|all|none, rd.coco.try-all, rd.coco.volume-key=UUID:PIN,\n"
+	       "rd.coco.require-mac, rd.coco.on-failure=prompt|poweroff, rd.coco.debug.\n"
 	       "Exit status: 0 all volumes open, 1 some left closed, 2 usage or\n"
-	       "configuration error, 3 no secrets.\n");
+	       "configuration error (every secret wiped), 3 no secrets, 4 a secret could\n"
+	       "not be wiped.\n");
 }
 
 enum {
@@ -45,6 +49,7 @@ enum {
 	OPT_CRYPTTAB,
 	OPT_DEVICES_DIR,
 	OPT_KMOD_DIR,
+	OPT_STATE_DIR,
 	OPT_DRY_RUN,
 	OPT_WIPE_ONLY,
 };
@@ -55,6 +60,7 @@ static const struct option long_options[] = {
 	{ "crypttab", required_argument, NULL, OPT_CRYPTTAB },
 	{ "devices-dir", required_argument, NULL, OPT_DEVICES_DIR },
 	{ "kmod-dir", required_argument, NULL, OPT_KMOD_DIR },
+	{ "state-dir", required_argument, NULL, OPT_STATE_DIR },
 	{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
 	{ "wipe-only", no_argument, NULL, OPT_WIPE_ONLY },
 	{ "help", no_argument, NULL, 'h' },
@@ -100,6 +106,9 @@ int options_parse(int argc, char **argv, struct options *opts)
 		case OPT_KMOD_DIR:
 			opts->kmod_dir = optarg;
 			break;
+		case OPT_STATE_DIR:
+			opts->state_dir = optarg;
+			break;
 		case OPT_DRY_RUN:
 			opts->dry_run = true;
 			break;
@@ -125,7 +134,8 @@ int options_parse(int argc, char **argv, struct options *opts)
 	    !non_empty(opts->cmdline_file, "--cmdline") ||
 	    !non_empty(opts->crypttab_file, "--crypttab") ||
 	    (opts->devices_dir && !non_empty(opts->devices_dir, "--devices-dir")) ||
-	    (opts->kmod_dir && !non_empty(opts->kmod_dir, "--kmod-dir")))
+	    (opts->kmod_dir && !non_empty(opts->kmod_dir, "--kmod-dir")) ||
+	    (opts->state_dir && !non_empty(opts->state_dir, "--state-dir")))
 		return -EXIT_USAGE;
 	return 1;
 }

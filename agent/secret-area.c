@@ -2,8 +2,11 @@
 /*
  * The secret area as the kernel shows it: one file per secret, named by
  * its GUID, under securityfs. This file finds the directory (loading the
- * module and mounting securityfs first), lists the secrets, and reads one
- * into locked memory. Files report size 0, so they are read to EOF.
+ * module and mounting securityfs first), lists the secrets, and reads each
+ * one once into its slot of a locked store, from where every use copies
+ * it; right after that read the file is unlinked (wipe.c), so from the
+ * first read on a kill leaves nothing in securityfs. Files report size 0,
+ * so they are read to EOF.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -116,6 +119,9 @@ int secret_area_open_dir(struct secret_area *area, const char *dir, bool need_se
 	area->dirfd = -1;
 	if (!copy_string(area->dir, sizeof(area->dir), dir))
 		return -ENAMETOOLONG;
+	r = secret_buf_alloc(&area->store, (size_t)MAX_SECRETS * SECRET_SLOT);
+	if (r < 0)
+		return r;
 	area->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 	if (area->dirfd < 0)
 		return -errno;
@@ -142,6 +148,8 @@ static void explain_open_error(const char *dir, int r, bool module_missing)
 		log_err("no secrets: %s is not on securityfs, refusing it", dir);
 	else if (r == -ENODATA)
 		log_err("no secrets: %s is empty", dir);
+	else if (r == -ENOMEM || r == -EAGAIN || r == -EPERM)
+		log_err("no secrets read: cannot lock memory for them: %s", strerror(-r));
 	else
 		log_err("no secrets: cannot open %s: %s", dir, strerror(-r));
 }
@@ -182,6 +190,7 @@ void secret_area_close(struct secret_area *area)
 	if (area->dirfd >= 0)
 		close(area->dirfd);
 	area->dirfd = -1;
+	secret_buf_free(&area->store);
 }
 
 int secret_area_find(const struct secret_area *area, const struct guid *guid)
@@ -194,10 +203,12 @@ int secret_area_find(const struct secret_area *area, const struct guid *guid)
 	return -1;
 }
 
-static int read_to_eof(int fd, struct secret_buf *buf)
+/* Reads to EOF into @dst (at most @room bytes); -EFBIG past SECRET_MAX_SIZE. */
+static int read_to_eof(int fd, uint8_t *dst, size_t room, size_t *len)
 {
+	*len = 0;
 	for (;;) {
-		ssize_t n = read(fd, buf->data + buf->len, buf->capacity - buf->len);
+		ssize_t n = read(fd, dst + *len, room - *len);
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -205,37 +216,57 @@ static int read_to_eof(int fd, struct secret_buf *buf)
 			return -errno;
 		if (n == 0)
 			return 0;
-		buf->len += (size_t)n;
-		if (buf->len > SECRET_MAX_SIZE)
-			return -EFBIG;
-		if (buf->len == buf->capacity)
+		*len += (size_t)n;
+		if (*len > SECRET_MAX_SIZE || *len == room)
 			return -EFBIG;
 	}
 }
 
-/*
- * Reads secret @index into @buf. It counts as used from the first byte
- * read, so rd.coco.wipe=used unlinks it whatever happens next.
- */
-int secret_area_read(struct secret_area *area, size_t index, struct secret_buf *buf)
+/* Secret @index into its slot, once; then unlinked (wipe.c). */
+static void load_copy(struct secret_area *area, size_t index)
 {
+	uint8_t *slot = area->store.data + index * SECRET_SLOT;
 	struct stat st;
 	int fd, r;
 
-	secret_buf_clear(buf);
-	area->used[index] = true;
 	/* O_NONBLOCK: a FIFO put there must not hold us before fstat says what it is. */
 	fd = openat(area->dirfd, area->guids[index].str,
 		    O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		return -EINVAL;
+	if (fd < 0) {
+		r = -errno;
+	} else if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		r = -EINVAL;
+	} else {
+		r = read_to_eof(fd, slot, SECRET_SLOT, &area->copy_len[index]);
 	}
-	r = read_to_eof(fd, buf);
-	close(fd);
-	if (r < 0)
-		secret_buf_clear(buf);
-	return r;
+	if (fd >= 0)
+		close(fd);
+	if (r < 0) {
+		explicit_bzero(slot, SECRET_SLOT);
+		area->copy_len[index] = 0;
+	}
+	area->load_error[index] = r;
+	area->loaded[index] = 1;
+	if (area->unlink_on_read)
+		wipe_after_read(area, index);
+}
+
+/*
+ * Secret @index into @buf, from its copy (read on the first call). It
+ * counts as used from then on, so rd.coco.wipe=used unlinks it whatever
+ * happens next.
+ */
+int secret_area_read(struct secret_area *area, size_t index, struct secret_buf *buf)
+{
+	secret_buf_clear(buf);
+	area->used[index] = 1;
+	if (!area->loaded[index])
+		load_copy(area, index);
+	if (area->load_error[index] < 0)
+		return area->load_error[index];
+	if (area->copy_len[index] > buf->capacity)
+		return -EFBIG;
+	memcpy(buf->data, area->store.data + index * SECRET_SLOT, area->copy_len[index]);
+	buf->len = area->copy_len[index];
+	return 0;
 }

@@ -140,12 +140,17 @@ static int plan_for(const struct config *cfg, const struct volume *v, const stru
 	return key_plan_build(cfg, v, area, n > 0 ? tokens : NULL, (size_t)n, plan);
 }
 
+/* Used, and recorded for the late wipe before any of them is read. */
 static void mark_plan_used(struct secret_area *area, const struct key_plan *plan)
 {
-	size_t i;
+	size_t i, s;
 
-	for (i = 0; i < plan->n; i++)
-		area->used[plan->c[i].secret] = true;
+	for (i = 0; i < plan->n; i++) {
+		s = plan->c[i].secret;
+		if (!area->used[s])
+			wipe_record(area, s);
+		area->used[s] = 1;
+	}
 }
 
 static void plan_drop(struct key_plan *plan, size_t i)

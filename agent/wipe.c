@@ -1,19 +1,39 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * Wiping secrets: unlinking a file under secrets/coco makes efi_secret
- * zero the entry and clear its GUID, so it never comes back. This runs on
- * every way out of the agent, fatal signals included.
+ * zero the entry and clear its GUID, so it never comes back.
+ *   - A secret is unlinked right after its one read (wipe_after_read), so
+ *     from then on a kill, SIGKILL included, leaves nothing in securityfs;
+ *     the copy lives in locked memory until the end.
+ *   - At the end wipe_secrets() unlinks what the policy says and is left:
+ *     rd.coco.wipe=used the secrets a plan named, all every secret.
+ *   - Every catchable signal that would end the process first zeroes the
+ *     copies and unlinks what the policy says (async-signal-safe: only
+ *     unlinkat() and raise(), on volatile sig_atomic_t state).
+ *   - The GUIDs each plan names are recorded in STATE_DIR/wipe before
+ *     anything is read, so the late --wipe-only wipes them even when the
+ *     disk that named them (its token) is gone by then.
+ * An unlink that fails is said, and makes the exit status 4; a secret
+ * already gone is said as such.
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "coco-unlock.h"
 
+#define STATE_FILE "wipe"
+#define MAX_GUARDED_BUFFERS 4
+
 static struct secret_area *guard_area;
 static volatile sig_atomic_t guard_policy = WIPE_NONE;
+static struct secret_buf *volatile guard_buffers[MAX_GUARDED_BUFFERS];
+static int record_fd = -1;
 
 int wipe_parse_policy(const char *text, enum wipe_policy *out)
 {
@@ -28,63 +48,197 @@ int wipe_parse_policy(const char *text, enum wipe_policy *out)
 	return 0;
 }
 
-/* Only async-signal-safe calls here: unlinkat() and raise(). */
+/* No libc in a handler: a byte loop the compiler may not drop. */
+static void zero_volatile(volatile uint8_t *p, size_t n)
+{
+	while (n-- > 0)
+		*p++ = 0;
+}
+
 static void wipe_on_signal(int sig)
 {
 	struct secret_area *area = guard_area;
 	size_t i;
 
+	for (i = 0; i < MAX_GUARDED_BUFFERS; i++)
+		if (guard_buffers[i] != NULL && guard_buffers[i]->data != NULL)
+			zero_volatile(guard_buffers[i]->data, guard_buffers[i]->mapped);
 	if (area != NULL && area->dirfd >= 0 && guard_policy != WIPE_NONE)
 		for (i = 0; i < area->count; i++)
-			if (guard_policy == WIPE_ALL || area->used[i])
+			if (!area->wiped[i] && (guard_policy == WIPE_ALL || area->used[i]))
 				unlinkat(area->dirfd, area->guids[i].str, 0);
 	raise(sig);
 }
 
+/*
+ * Every signal whose default action ends the process, but SIGKILL (nobody
+ * can catch it: unlink-first is the answer) and SIGPIPE (ignored: a closed
+ * log pipe must not end us before the wipe). Stop, continue, child,
+ * window and urgent-data signals do not end it.
+ */
+static bool ends_process(int sig)
+{
+	switch (sig) {
+	case SIGKILL: case SIGSTOP: case SIGTSTP: case SIGTTIN: case SIGTTOU:
+	case SIGCONT: case SIGCHLD: case SIGWINCH: case SIGURG: case SIGPIPE:
+		return false;
+	}
+	return true;
+}
+
 void wipe_guard_install(struct secret_area *area, enum wipe_policy policy)
 {
-	static const int signals[] = {
-		SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGALRM,
-		SIGABRT, SIGSEGV, SIGBUS, SIGFPE, SIGILL,
-	};
 	struct sigaction sa;
-	size_t i;
+	int sig;
 
 	guard_area = area;
+	guard_buffers[0] = &area->store;
 	guard_policy = policy;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = wipe_on_signal;
 	sa.sa_flags = SA_RESETHAND;
 	sigfillset(&sa.sa_mask);
-	for (i = 0; i < ARRAY_SIZE(signals); i++)
-		sigaction(signals[i], &sa, NULL);
-	/* A closed log pipe must not kill us before the wipe. */
+	/* Including the real-time ones; the C library's own are refused, fine. */
+	for (sig = 1; sig < NSIG; sig++)
+		if (ends_process(sig))
+			sigaction(sig, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 }
 
-static int wipe_one(struct secret_area *area, const char *name)
+/* More locked buffers for the handler to zero (a secret's working copy, a volume key). */
+void wipe_guard_buffer(struct secret_buf *buf)
 {
-	if (unlinkat(area->dirfd, name, 0) < 0 && errno != ENOENT) {
-		log_err("cannot wipe secret %s: %s", name, strerror(errno));
+	size_t i;
+
+	for (i = 1; i < MAX_GUARDED_BUFFERS; i++)
+		if (guard_buffers[i] == NULL) {
+			guard_buffers[i] = buf;
+			return;
+		}
+}
+
+void wipe_guard_forget_buffer(struct secret_buf *buf)
+{
+	size_t i;
+
+	for (i = 1; i < MAX_GUARDED_BUFFERS; i++)
+		if (guard_buffers[i] == buf)
+			guard_buffers[i] = NULL;
+}
+
+/* Unlinks secret @i; says what happened. 0, or -errno when it is still there. */
+static int unlink_secret(struct secret_area *area, size_t i, const char *when)
+{
+	const char *guid = area->guids[i].str;
+
+	if (area->wiped[i])
+		return 0;
+	if (unlinkat(area->dirfd, guid, 0) == 0) {
+		area->wiped[i] = 1;
+		log_info("wiped secret %s%s", guid, when);
+		return 0;
+	}
+	if (errno == ENOENT) {
+		area->wiped[i] = 1;
+		log_info("secret %s was already gone", guid);
+		return 0;
+	}
+	log_err("cannot wipe secret %s: %s; it is still readable", guid, strerror(errno));
+	area->wipe_failed = true;
+	return -errno;
+}
+
+void wipe_after_read(struct secret_area *area, size_t i)
+{
+	unlink_secret(area, i, " (read into locked memory first)");
+}
+
+/* ---- what the late --wipe-only must wipe: STATE_DIR/wipe ------------------------ */
+
+int wipe_record_open(const struct options *opts)
+{
+	const char *dir = opts->state_dir ? opts->state_dir : STATE_DIR;
+	char path[PATH_MAX];
+
+	if (opts->state_dir == NULL && access("/run", W_OK) != 0)
+		return -EROFS;
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+		log_warn("cannot make %s: %s; --wipe-only will decide from the disks present", dir,
+			 strerror(errno));
 		return -errno;
 	}
-	log_info("wiped secret %s", name);
+	snprintf(path, sizeof(path), "%s/" STATE_FILE, dir);
+	record_fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (record_fd < 0) {
+		log_warn("cannot open %s: %s", path, strerror(errno));
+		return -errno;
+	}
 	return 0;
 }
+
+/* A GUID a plan named, before it is read: one line, no secret byte. */
+void wipe_record(const struct secret_area *area, size_t i)
+{
+	char line[GUID_STRING_LEN + 2];
+
+	if (record_fd < 0)
+		return;
+	snprintf(line, sizeof(line), "%s\n", area->guids[i].str);
+	if (write(record_fd, line, strlen(line)) < 0)
+		log_debug("cannot record %s: %s", area->guids[i].str, strerror(errno));
+}
+
+/* --wipe-only: the GUIDs the unlocking run recorded count as used. */
+void wipe_record_load(struct secret_area *area, const struct options *opts)
+{
+	const char *dir = opts->state_dir ? opts->state_dir : STATE_DIR;
+	char path[PATH_MAX], line[128];
+	struct guid g;
+	FILE *f;
+	int i;
+
+	snprintf(path, sizeof(path), "%s/" STATE_FILE, dir);
+	f = fopen(path, "re");
+	if (f == NULL)
+		return;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		line[strcspn(line, "\n")] = '\0';
+		if (guid_parse(line, &g) && (i = secret_area_find(area, &g)) >= 0)
+			area->used[i] = 1;
+	}
+	fclose(f);
+	unlink(path);
+}
+
+/* ---- the end ---------------------------------------------------------------------- */
 
 /* Every GUID-named file now in the directory, listed or not. */
 static int wipe_every_file(struct secret_area *area)
 {
 	struct dirent *de;
-	int r = 0;
+	int r = 0, i;
 	DIR *d;
 
 	d = secret_area_opendir(area);
 	if (d == NULL)
 		return -errno;
-	while ((de = readdir(d)) != NULL)
-		if (guid_parse(de->d_name, NULL) && wipe_one(area, de->d_name) < 0)
+	while ((de = readdir(d)) != NULL) {
+		struct guid g;
+
+		if (!guid_parse(de->d_name, &g))
+			continue;
+		i = secret_area_find(area, &g);
+		if (i >= 0) {
+			if (unlink_secret(area, (size_t)i, "") < 0)
+				r = -EIO;
+		} else if (unlinkat(area->dirfd, de->d_name, 0) == 0) {
+			log_info("wiped secret %s", de->d_name);
+		} else if (errno != ENOENT) {
+			log_err("cannot wipe secret %s: %s; it is still readable", de->d_name, strerror(errno));
+			area->wipe_failed = true;
 			r = -EIO;
+		}
+	}
 	closedir(d);
 	return r;
 }
@@ -105,11 +259,13 @@ int wipe_secrets(struct secret_area *area, enum wipe_policy policy)
 		break;
 	case WIPE_USED:
 		for (i = 0; i < area->count; i++)
-			if (area->used[i] && wipe_one(area, area->guids[i].str) < 0)
+			if (area->used[i] && unlink_secret(area, i, "") < 0)
 				r = -EIO;
 		break;
 	}
-	/* Disarmed only now: a signal during the wipe still finishes it. */
+	/* The copies go now; disarmed only after: a signal during the wipe still finishes it. */
+	if (area->store.data != NULL)
+		explicit_bzero(area->store.data, area->store.mapped);
 	guard_policy = WIPE_NONE;
-	return r;
+	return area->wipe_failed ? -EIO : r;
 }

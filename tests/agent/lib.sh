@@ -15,6 +15,8 @@ trap 'rm -rf "$FIX"' EXIT
 SECRETS=$FIX/secrets
 DEVICES=$FIX/dev
 SECRET_LIST=$FIX/secret-bytes
+# What the unlocking run records for --wipe-only (instead of /run/coco-unlock).
+STATE=$FIX/state
 mkdir -p "$SECRETS" "$DEVICES"
 : >"$SECRET_LIST"
 : >"$FIX/placed"
@@ -88,7 +90,8 @@ run_agent() {
 	[ -e "$FIX/crypttab" ] || : >"$FIX/crypttab"
 	OUT=$FIX/out
 	${AGENT_WRAPPER:-} "$COCO_UNLOCK" --secrets-dir "$SECRETS" --cmdline "$FIX/cmdline" \
-		--crypttab "$FIX/crypttab" --devices-dir "$DEVICES" --dry-run "$@" >"$OUT" 2>&1
+		--crypttab "$FIX/crypttab" --devices-dir "$DEVICES" --state-dir "$STATE" --dry-run "$@" \
+		>"$OUT" 2>&1
 	RC=$?
 	agent_ran_mark
 	show_output "$name"

@@ -189,6 +189,9 @@ tap_check "no-match: nothing read, nothing wiped" eval "secret_present $GUID_B &
 run_agent try-all-unpinned "rd.luks.uuid=$U1 rd.coco.try-all"
 rc_is try-all-unpinned 2
 out_has "try-all-unpinned: refused as a configuration error" "rd.coco.try-all: volume luks-$U1 has no pin"
+clear_secrets
+put_secret "$GUID_B" "$FIX/wrong"
+put_secret "$GUID_C" "$FIX/key-b"
 run_agent try-all "rd.luks.uuid=$U1 rd.coco.volume-key=$U1:$(volume_key_pin "$DEVICES/luks1.img" "$FIX/key-b" "luks-$U1") rd.coco.try-all"
 rc_is try-all 0
 out_has "try-all: every secret tried" "luks-$U1: key verified .* with secret $GUID_C \(try-all"

@@ -76,7 +76,8 @@ dracut_boot_typed shell-off "$COCO_IMG" "$ROOT_ARGS rd.coco=0" "$RUN/table.bin" 
 tap_serial_not "rd.coco=0: coco-unlock opened nothing" "coco-unlock: .*: unlocked "
 tap_check "rd.coco=0: the standard prompt appeared" test -n "$PROMPT_SECONDS"
 tap_serial "rd.coco=0: the typed passphrase opened the root" '^ROOT-OK root$'
-tap_serial "rd.coco=0: no secret wiped" "^root: SECRET-PRESENT $GUID_DISK\$"
+tap_serial "rd.coco=0: the late wipe (pre-pivot) still removed the disk secret" "^root: SECRET-GONE $GUID_DISK\$"
+tap_serial "rd.coco=0: and left the unrelated one" "^root: SECRET-PRESENT $OTHER\$"
 tap_no_secret_bytes "$FIX/root.key" "$FIX/other.key"
 
 # The figures (same run, same options but the module).
