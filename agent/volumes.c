@@ -194,7 +194,8 @@ static size_t unlock_present(struct config *cfg, const struct options *opts,
 	return waiting;
 }
 
-static void give_up_waiting(struct config *cfg, int timeout_sec)
+/* The secrets named for a device that never came go too: nothing here uses them. */
+static void give_up_waiting(struct config *cfg, struct secret_area *area, int timeout_sec)
 {
 	size_t i;
 
@@ -203,6 +204,7 @@ static void give_up_waiting(struct config *cfg, int timeout_sec)
 
 		if (v->state != VOLUME_PENDING)
 			continue;
+		volume_refused(cfg, area, v);
 		v->state = VOLUME_MISSING;
 		log_err("%s: device %s did not appear within %d s", volume_label(v),
 			v->device[0] ? v->device : v->uuid, timeout_sec);
@@ -219,7 +221,7 @@ int volumes_unlock_all(struct config *cfg, const struct options *opts,
 
 	while ((waiting = unlock_present(cfg, opts, area, mem)) > 0) {
 		if (now_ms() >= deadline) {
-			give_up_waiting(cfg, cfg->timeout_sec);
+			give_up_waiting(cfg, area, cfg->timeout_sec);
 			break;
 		}
 		if (!announced)
