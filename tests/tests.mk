@@ -10,7 +10,8 @@
 #   asan    unit + agent + secret again, built with ASan and UBSan
 #   fuzz    each libFuzzer target for 12 s (tests/fuzz/fuzz.mk)
 #   static  the hostile-host agent test again, with the static build
-#   boot    QEMU boots with a real kernel's efi_secret
+#   boot-6.1, boot-6.12  QEMU boots with a real kernel's efi_secret, on
+#           Debian 12's two kernel lines (BOOT_KERNELS)
 # Other fragments add to SECRET_TESTS, BOOT_TESTS and CHECK_DEPS.
 
 RUN_TESTS := tests/run-tests.sh
@@ -59,7 +60,12 @@ check:
 	else echo "fuzz 0 1 0" >>$(RESULTS); echo "fuzz: building the fuzz targets failed"; fi)
 	$(if $(BOOT_TESTS),-@if $(MAKE) --no-print-directory boot-prereqs; then \
 		$(call test_env,$(BUILD),0) COCO_UNLOCK=$(BOOT_COCO_UNLOCK) $(RUN_TESTS) --phase static --results $(RESULTS) $(STATIC_AGENT_TESTS); \
-		$(call test_env,$(BUILD),0) COCO_UNLOCK=$(BOOT_COCO_UNLOCK) $(RUN_TESTS) --phase boot --timeout 1800 --results $(RESULTS) $(BOOT_TESTS); \
+		for k in $(BOOT_KERNELS); do \
+			KERNEL_SERIES=$$k $(call test_env,$(BUILD),0) COCO_UNLOCK=$(BOOT_COCO_UNLOCK) \
+				$(RUN_TESTS) --phase boot-$$k --timeout 1800 --results $(RESULTS) $(BOOT_TESTS); \
+		done; \
+		case " $(BOOT_KERNELS) " in *" 6.12 "*) ;; *) echo "boot-6.12 0 0 1" >>$(RESULTS); \
+			echo "boot-6.12: skipped (BOOT_KERNELS=$(BOOT_KERNELS); make check runs 6.1 and 6.12 by default)";; esac; \
 	else echo "boot 0 1 0" >>$(RESULTS); echo "boot: building the boot prerequisites failed"; fi)
 	@$(RUN_TESTS) --total --results $(RESULTS)
 

@@ -13,7 +13,7 @@ for group in "$@"; do
 	test) pkgs="$pkgs cryptsetup-bin valgrind e2fsprogs xxd busybox-static dash util-linux \
 		python3 openssl" ;;
 	boot) pkgs="$pkgs qemu-system-x86 ovmf gnu-efi mtools dosfstools busybox-static \
-		e2fsprogs cpio kmod linux-source-6.1 bc bison flex libelf-dev libssl-dev xz-utils \
+		e2fsprogs cpio kmod linux-source-6.1 linux-source-6.12 bc bison flex libelf-dev libssl-dev xz-utils \
 		cryptsetup-bin" ;;
 	static) pkgs="$pkgs musl-tools dpkg-dev autoconf automake libtool autopoint gettext \
 		pkgconf gperf cmake debian-archive-keyring" ;;

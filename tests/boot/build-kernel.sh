@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
-# Builds the boot tests' kernel from Debian's linux-source-6.1, once: the
-# result is cached in $CACHE/kernel-<hash>/, keyed by the config fragment,
-# this script and the linux-source package version. Prints that directory.
+# Builds the boot tests' kernel from Debian's linux-source-SERIES, once:
+# the result is cached in $CACHE/kernel-<hash>/, keyed by the config
+# fragment, this script, the series and the linux-source package version.
+# Prints that directory.
 #
-#   build-kernel.sh [--check-config]
+#   [KERNEL_SERIES=6.1|6.12] build-kernel.sh [--check-config]
+#
+# Debian 12 ships two LTS lines as source: linux-source-6.1 (bookworm) and
+# linux-source-6.12 (bookworm-security); the same fragment builds both.
 #
 # The cache directory holds: bzImage, config (the final .config), release
 # (the kernel release string), modules/ (INSTALL_MOD_PATH tree, depmod run:
@@ -16,7 +20,12 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 fragment=$here/kernel.config
-tarball=/usr/src/linux-source-6.1.tar.xz
+series=${KERNEL_SERIES:-6.1}
+case $series in
+6.1 | 6.12) ;;
+*) echo "build-kernel.sh: KERNEL_SERIES must be 6.1 or 6.12, not '$series'" >&2; exit 2 ;;
+esac
+tarball=/usr/src/linux-source-$series.tar.xz
 CACHE=${CACHE:-$HOME/.cache/coco-unlock}
 JOBS=${JOBS:-$(nproc)}
 check_only=0
@@ -25,10 +34,10 @@ check_only=0
 die() { echo "build-kernel.sh: $*" >&2; exit 1; }
 log() { echo "build-kernel.sh: $*" >&2; }
 
-[ -r "$tarball" ] || die "$tarball missing (apt-get install linux-source-6.1)"
-srcver=$(dpkg-query -W -f='${Version}' linux-source-6.1 2>/dev/null) ||
-	die "linux-source-6.1 is not installed"
-key=$({ cat "$fragment" "$0"; echo "$srcver"; } | sha256sum | cut -c1-16)
+[ -r "$tarball" ] || die "$tarball missing (apt-get install linux-source-$series)"
+srcver=$(dpkg-query -W -f='${Version}' "linux-source-$series" 2>/dev/null) ||
+	die "linux-source-$series is not installed"
+key=$({ cat "$fragment" "$0"; echo "$series $srcver"; } | sha256sum | cut -c1-16)
 out=$CACHE/kernel-$key
 
 if [ "$check_only" = 0 ] && [ -f "$out/done" ]; then

@@ -31,7 +31,14 @@
 CACHE=${CACHE:-$HOME/.cache/coco-unlock}
 COCO_UNLOCK=${COCO_UNLOCK:-$BUILD/coco-unlock}
 BOOT_SRC=$TOP/tests/boot
-BOOT_WORK=${BOOT_WORK:-$BUILD/boot}
+# Which kernel: Debian 12's linux-source-6.1 (default) or -6.12. Each has
+# its own work directory: the fixtures hold its modules.
+KERNEL_SERIES=${KERNEL_SERIES:-6.1}
+if [ "$KERNEL_SERIES" = 6.1 ]; then
+	BOOT_WORK=${BOOT_WORK:-$BUILD/boot}
+else
+	BOOT_WORK=${BOOT_WORK:-$BUILD/boot-$KERNEL_SERIES}
+fi
 BOOT_RUNS=${BOOT_RUNS:-$BOOT_WORK/runs}
 BOOT_TIMEOUT=${BOOT_TIMEOUT:-180}
 OVMF_CODE=${OVMF_CODE:-/usr/share/OVMF/OVMF_CODE_4M.fd}
@@ -154,7 +161,7 @@ fixture_done() {
 # boot_kernel: sets KERNEL_DIR (bzImage, modules/, release), building the
 # kernel when the cache has none (slow: minutes).
 boot_kernel() {
-	KERNEL_DIR=$(CACHE=$CACHE "$BOOT_SRC/build-kernel.sh") || return 1
+	KERNEL_DIR=$(CACHE=$CACHE KERNEL_SERIES=$KERNEL_SERIES "$BOOT_SRC/build-kernel.sh") || return 1
 	KERNEL_RELEASE=$(cat "$KERNEL_DIR/release")
 }
 
@@ -194,6 +201,9 @@ root_tree() {
 # luks_image IMG DIR UUID KEYFILE [FS_MIB]: an ext4 filesystem made from DIR
 # (mke2fs -d), encrypted in place as LUKS2 with one PBKDF2 keyslot (1000
 # iterations: fast under TCG) whose passphrase is KEYFILE's bytes.
+# LUKS_PBKDF (words) replaces the PBKDF options (the fault boots' slow and
+# memory-hungry keyslots).
+LUKS_PBKDF_DEFAULT="--pbkdf pbkdf2 --pbkdf-force-iterations 1000 --hash sha256"
 luks_image() {
 	local img=$1 dir=$2 uuid=$3 key=$4 mib=${5:-24}
 	rm -f "$img"
@@ -202,9 +212,10 @@ luks_image() {
 		{ boot_die "mke2fs failed for $img"; return 1; }
 	# --disable-locks: a user who cannot write /run/cryptsetup can do it too;
 	# the image is ours alone.
+	# shellcheck disable=SC2086 # options as words
 	cryptsetup reencrypt --disable-locks --batch-mode --encrypt --type luks2 \
 		--reduce-device-size 16M --force-offline-reencrypt \
-		--pbkdf pbkdf2 --pbkdf-force-iterations 1000 --hash sha256 \
+		${LUKS_PBKDF:-$LUKS_PBKDF_DEFAULT} \
 		--uuid "$uuid" --key-file "$key" "$img" >/dev/null ||
 		{ boot_die "cryptsetup reencrypt failed for $img"; return 1; }
 }
@@ -322,12 +333,32 @@ boot_initramfs() {
 	) 8>"$FIX/initrd.lock"
 }
 
+# mkinitcpio_image IMG HOOK...: an initramfs built and laid out as mkinitcpio
+# builds one (tests/boot/mkinitcpio/build-image.sh runs the hooks' build()),
+# with $COCO_UNLOCK as the binary the install hook takes (*.static for the
+# static build). The build's output is IMG.out, its call log IMG.log.
+mkinitcpio_image() {
+	local img=$1 dir bin
+	shift
+	dir=$(dirname "$img")/bin
+	mkdir -p "$dir"
+	if ldd "$COCO_UNLOCK" >/dev/null 2>&1; then
+		bin=$dir/coco-unlock
+	else
+		bin=$dir/coco-unlock.static
+	fi
+	cp "$COCO_UNLOCK" "$bin"
+	env TOP="$TOP" KERNEL_DIR="$KERNEL_DIR" KERNEL_RELEASE="$KERNEL_RELEASE" COCO_UNLOCK_BINARY="$bin" \
+		"$BOOT_SRC/mkinitcpio/build-image.sh" "$img" "$@" >"$img.out" 2>&1
+}
+
 # ---------------------------------------------------------------------------
 # The ESP
 
 # esp_image IMG CMDLINE [TABLE]: a FAT image (no partition table) holding
 # \EFI\BOOT\BOOTX64.EFI (coco-inject.efi), \vmlinuz, \initrd.img,
-# \coco\cmdline.txt and, when TABLE is given, \coco\secret-table.bin.
+# \coco\cmdline.txt and, when TABLE is given, \coco\secret-table.masked
+# (TABLE masked as coco-inject.efi expects).
 esp_image() {
 	local img=$1 cmdline=$2 table=${3:-} tmp
 	rm -f "$img"
@@ -347,8 +378,14 @@ esp_image() {
 	fi
 	rm -f "$tmp"
 	if [ -n "$table" ]; then
-		mcopy -i "$img" "$table" ::/coco/secret-table.bin ||
-			{ boot_die "mtools failed on $img"; return 1; }
+		# Masked (tools/coco-inject): no plain copy in the firmware's caches.
+		python3 -c 'import sys
+data = open(sys.argv[1], "rb").read()
+open(sys.argv[2], "wb").write(bytes(b ^ ((167 * i + 13) & 255) for i, b in enumerate(data)))' \
+			"$table" "$img.masked" &&
+			mcopy -i "$img" "$img.masked" ::/coco/secret-table.masked ||
+			{ rm -f "$img.masked"; boot_die "mtools failed on $img"; return 1; }
+		rm -f "$img.masked"
 	fi
 }
 
@@ -374,19 +411,29 @@ BOOT_CMDLINE_BASE="initrd=\\initrd.img console=ttyS0 panic=1 rd.coco.timeout=15"
 boot_qemu_start() {
 	local serial=$1 esp=$2 d
 	shift 2
-	local drives=(-drive "if=virtio,format=raw,snapshot=on,file=$esp")
+	local drives=(-drive "if=virtio,format=raw,snapshot=on,file=$esp") extra=()
+	# A DISK may be blkdebug:RULES:IMAGE, QEMU's error injection (fault boots).
 	for d in "$@"; do
 		drives+=(-drive "if=virtio,format=raw,snapshot=on,file=$d")
 	done
+	# BOOT_QEMU_ARGS: more QEMU arguments, as words (a hot-plug port, say).
+	# shellcheck disable=SC2206
+	[ -n "${BOOT_QEMU_ARGS:-}" ] && extra=($BOOT_QEMU_ARGS)
 	QEMU_VARS=$(mktemp --suffix=.fd)
 	cp "$OVMF_VARS" "$QEMU_VARS"
+	# A QMP socket when a test drives the VM (memory dumps, hot-plug).
+	local qmp=()
+	if [ -n "${QMP_SOCK:-}" ]; then
+		rm -f "$QMP_SOCK"
+		qmp=(-qmp "unix:$QMP_SOCK,server=on,wait=off")
+	fi
 	QEMU_START=$(date +%s%N)
 	timeout --kill-after=5 "$BOOT_TIMEOUT" qemu-system-x86_64 \
-		-nodefaults -machine q35 -accel tcg -cpu max -smp 1 -m 1024 \
+		-nodefaults -machine q35 -accel tcg -cpu max -smp 1 -m "${BOOT_MEM_MIB:-1024}" "${qmp[@]}" \
 		-display none -no-reboot -no-user-config \
 		-drive "if=pflash,format=raw,unit=0,readonly=on,file=$OVMF_CODE" \
 		-drive "if=pflash,format=raw,unit=1,file=$QEMU_VARS" \
-		"${drives[@]}" \
+		"${drives[@]}" "${extra[@]}" \
 		-device virtio-rng-pci \
 		-serial "$serial" >"$QEMU_LOG" 2>&1 &
 	QEMU_PID=$!
@@ -412,13 +459,23 @@ boot_vm() {
 	fi
 	# Ends the run early on outcomes that would otherwise wait for the
 	# timeout: the injector returned to the firmware, or the kernel gave up.
-	local early=
+	# With BOOT_DUMP=FILE, when the guest says DUMP-READY (cocotest.dump),
+	# the VM is stopped, its whole memory dumped to FILE through QMP
+	# (dump-guest-memory, paging off) and QEMU told to quit.
+	local early= dumped=0
 	while kill -0 "$qpid" 2>/dev/null; do
 		early=$(grep -aoE 'coco-inject: failed|Kernel panic|GUEST-DONE-NOPOWEROFF' "$log" | head -n 1)
 		if [ -n "$early" ]; then
 			sleep 1
 			kill "$qpid" 2>/dev/null # timeout passes it on to QEMU
 			break
+		fi
+		if [ -n "${BOOT_DUMP:-}" ] && [ "$dumped" = 0 ] && grep -aq '^DUMP-READY' "$log"; then
+			dumped=1
+			rm -f "$BOOT_DUMP"
+			"$BOOT_SRC/qmp.py" "$QMP_SOCK" stop \
+				"dump-guest-memory={\"paging\":false,\"protocol\":\"file:$BOOT_DUMP\"}" quit ||
+				boot_log "the memory dump through QMP failed"
 		fi
 		sleep 0.5
 	done
@@ -523,7 +580,7 @@ tap_boot() {
 	fi
 	[ -f "$RUN/serial.txt" ] || cp "$RUN/serial.log.txt" "$RUN/serial.txt" 2>/dev/null || : >"$RUN/serial.txt"
 	serial_show ''
-	tap_serial "$name: the guest powered itself off" '^GUEST-DONE$'
+	tap_serial "$name: the guest reached its end (${BOOT_END_MARKER})" "$BOOT_END_MARKER"
 }
 
 # tap_no_secret_bytes KEYFILE...: no key's bytes (nor a 12-byte piece of

@@ -23,7 +23,11 @@
 BOOT_TIMEOUT=${BOOT_TIMEOUT:-90}
 . "$TOP/tests/boot/lib.sh"
 
-DRACUT_WORK=${DRACUT_WORK:-$BUILD/dracut}
+if [ "$KERNEL_SERIES" = 6.1 ]; then
+	DRACUT_WORK=${DRACUT_WORK:-$BUILD/dracut}
+else
+	DRACUT_WORK=${DRACUT_WORK:-$BUILD/dracut-$KERNEL_SERIES}
+fi
 DRACUT_RUNS=${DRACUT_RUNS:-$DRACUT_WORK/runs}
 DRACUT_MODULE_SRC=${DRACUT_MODULE_SRC:-$TOP/dracut-module/91coco-unlock}
 # Constants for the test scripts.
@@ -241,7 +245,7 @@ dracut_boot_typed() {
 		tap_not_ok "$name: the VM run failed or timed out (status $rc, ${BOOT_SECONDS}s)"
 	fi
 	serial_show ''
-	tap_serial "$name: the guest powered itself off" '^GUEST-DONE$'
+	tap_serial "$name: the guest reached its end (${BOOT_END_MARKER})" "$BOOT_END_MARKER"
 }
 
 # kmsg_time_before ERE: the kernel timestamp (whole seconds) of the last
