@@ -8,7 +8,7 @@ set -u
 
 boot_test_start no-area
 tap_boot no-area "rd.luks.uuid=$ROOT_UUID cocotest.guids=$GUID_DISK" - "$FIX/root.img"
-tap_serial "the injector booted without a secret area" 'coco-inject: no .*secret-table.bin: booting without a secret area'
+tap_serial "the injector booted without a secret area" 'coco-inject: no .*secret-table.masked: booting without a secret area'
 tap_serial_not "the kernel saw no secret area" 'CocoSecret='
 tap_is "coco-unlock exit status (no secrets)" 3 "$(serial_value COCO-UNLOCK-EXIT)"
 tap_less_than "coco-unlock gave up quickly (ms)" 5000 "$(serial_value COCO-UNLOCK-MS)"

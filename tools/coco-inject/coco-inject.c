@@ -13,10 +13,18 @@
  * line, the way a boot loader would.
  *
  * Files, all on the FAT volume this application was loaded from:
- *   \coco\secret-table.bin  the secret table, copied to the area as it is
- *                           (any content: tests also inject broken ones).
- *                           Absent: no config table at all. Empty: a
- *                           zero-filled area of one page (unpopulated).
+ *   \coco\secret-table.masked  the secret table, masked: byte i XOR
+ *                           (167 * i + 13) mod 256, and unmasked straight
+ *                           into the area (any content: tests also inject
+ *                           broken ones). Masked, because the firmware's
+ *                           FAT driver and disk caches keep what they read
+ *                           in boot-services memory, which is freed but not
+ *                           zeroed: a plain table would leave copies of the
+ *                           secrets in guest RAM that the RAM scans would
+ *                           count against coco-unlock. Our own read buffer
+ *                           (masked bytes) is zeroed and freed. Absent: no
+ *                           config table at all. Empty: a zero-filled area
+ *                           of one page (unpopulated).
  *   \coco\cmdline.txt       the kernel command line, one line of ASCII
  *                           (initrd=\initrd.img console=ttyS0 ...); line
  *                           breaks become spaces. Required.
@@ -33,7 +41,7 @@
 #include <efi.h>
 #include <efilib.h>
 
-#define TABLE_PATH L"\\coco\\secret-table.bin"
+#define TABLE_PATH L"\\coco\\secret-table.masked"
 #define CMDLINE_PATH L"\\coco\\cmdline.txt"
 #define KERNEL_PATH L"\\vmlinuz"
 
@@ -155,8 +163,17 @@ static void describe_table(const UINT8 *t, UINTN size)
 	Print(L"coco-inject: %lu entries\n", (UINT64)n);
 }
 
-/* Publishes the secret area, as OVMF's SecretDxe does. */
-static EFI_STATUS publish_area(const UINT8 *table, UINTN size)
+/* The table file's mask (see the top): plain bytes only ever land in the area. */
+static void unmask_into(UINT8 *dst, const UINT8 *masked, UINTN size)
+{
+	UINTN i;
+
+	for (i = 0; i < size; i++)
+		dst[i] = masked[i] ^ (UINT8)(167 * i + 13);
+}
+
+/* Publishes the secret area, as OVMF's SecretDxe does; *@out: where. */
+static EFI_STATUS publish_area(const UINT8 *table, UINTN size, const UINT8 **out)
 {
 	struct coco_secret_area *area;
 	EFI_PHYSICAL_ADDRESS base = 0;
@@ -172,7 +189,7 @@ static EFI_STATUS publish_area(const UINT8 *table, UINTN size)
 		return status;
 	}
 	ZeroMem((void *)(UINTN)base, pages * EFI_PAGE_SIZE);
-	CopyMem((void *)(UINTN)base, (void *)table, size);
+	unmask_into((UINT8 *)(UINTN)base, table, size);
 
 	status = uefi_call_wrapper(BS->AllocatePool, 3, EfiACPIReclaimMemory,
 				   sizeof(*area), (void **)&area);
@@ -191,6 +208,7 @@ static EFI_STATUS publish_area(const UINT8 *table, UINTN size)
 	}
 	Print(L"coco-inject: secret area at 0x%lx, size 0x%lx (table file %lu bytes), config table %g installed\n",
 	      (UINT64)base, area->size, (UINT64)size, &coco_area_guid);
+	*out = (const UINT8 *)(UINTN)base;
 	return EFI_SUCCESS;
 
 free_pages:
@@ -301,12 +319,14 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 	} else if (EFI_ERROR(status)) {
 		goto free_cmdline;
 	} else {
-		describe_table(table, table_size);
-		status = publish_area(table, table_size);
+		const UINT8 *published = NULL;
+
+		status = publish_area(table, table_size, &published);
 		ZeroMem(table, table_size);
 		FreePool(table);
 		if (EFI_ERROR(status))
 			goto free_cmdline;
+		describe_table(published, table_size);
 	}
 	uefi_call_wrapper(root->Close, 1, root);
 	root = NULL;
