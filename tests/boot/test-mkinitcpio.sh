@@ -21,28 +21,22 @@ set -u
 . "$TOP/tests/boot/lib.sh"
 
 OTHER=e6f5a162-d67f-4750-a67c-5d065f2a9910
-MK_SRC=$TOP/tests/boot/mkinitcpio
 boot_test_start mkinitcpio
 BASE=$RUN
 
 # --- the image, made by the hooks' build() ------------------------------------
 # install/coco-unlock takes a *.static file for the static build (and then
 # requires the AF_ALG modules); the dynamic build under another name.
-mkdir -p "$BASE/bin"
-if ldd "$COCO_UNLOCK" >/dev/null 2>&1; then
-	bin=$BASE/bin/coco-unlock
-	kind=dynamic
-else
-	bin=$BASE/bin/coco-unlock.static
-	kind=static
-fi
-cp "$COCO_UNLOCK" "$bin"
 IMG=$BASE/initrd.img
 # shellcheck disable=SC2086 # the hook list: words
-env TOP="$TOP" KERNEL_DIR="$KERNEL_DIR" KERNEL_RELEASE="$KERNEL_RELEASE" COCO_UNLOCK_BINARY="$bin" \
-	"$MK_SRC/build-image.sh" "$IMG" ${COCO_TEST_MKINITCPIO_HOOKS:-base cocotest coco-unlock encrypt} >"$BASE/build.out" 2>&1
+mkinitcpio_image "$IMG" ${COCO_TEST_MKINITCPIO_HOOKS:-base cocotest coco-unlock encrypt}
 rc=$?
-sed 's/^/#   /' "$BASE/build.out"
+if [ -e "$BASE/bin/coco-unlock.static" ]; then
+	bin=$BASE/bin/coco-unlock.static kind=static
+else
+	bin=$BASE/bin/coco-unlock kind=dynamic
+fi
+sed 's/^/#   /' "$IMG.out"
 tap_is "image build ran" 0 "$rc"
 tree=$IMG.tree
 mods=$tree/usr/lib/modules/$KERNEL_RELEASE
