@@ -8,6 +8,8 @@
 #                 coco-unlock gives up after rd.coco.timeout
 #   io-keyslot    I/O errors on the keyslot area only: the header reads,
 #                 the keyslot cannot: refused at once
+#   io-data       I/O errors on the data area's first sectors: the mapping
+#                 is made, the root cannot be mounted through it: fallback
 #   kill-mid      coco-unlock killed with SIGKILL in the middle of a slow
 #                 keyslot, in the bare harness (its init then runs
 #                 --wipe-only, as a late hook) and in the mkinitcpio-style
@@ -68,6 +70,20 @@ tap_serial "io-keyslot: refused: its keyslot cannot be read" \
 tap_less_than "io-keyslot: at once (ms)" 5000 "$(serial_value COCO-UNLOCK-MS)"
 tap_serial "io-keyslot: the fallback runs" '^FALLBACK$'
 tap_serial "io-keyslot: the secret meant for it is gone" "^initrd: SECRET-GONE $GUID_DISK\$"
+
+# Creating the mapping reads nothing from the disk; the first reads through
+# it do. EIO on the data area's first sectors (the file system's superblock):
+# the volume opens, the root cannot be mounted, the boot goes on to the
+# fallback, and the secret is gone all the same.
+data_sector=$(cryptsetup luksDump "$FIX/root.img" 2>/dev/null | awk '/^Data segments:/ { d = 1 } d && /offset:/ { print $2 / 512 + 2; exit }')
+run_in io-data
+blkdebug_rules "$RUN/rules" "${data_sector:-32770}"
+tap_boot io-data "$BARE" "$BASE/table.bin" "blkdebug:$RUN/rules:$FIX/root.img"
+tap_serial "io-data: the volume opens (the mapping is made)" "coco-unlock: luks-$ROOT_UUID: .*unlocked"
+tap_serial "io-data: the root cannot be mounted through it" "^ROOT-MOUNT-FAILED /dev/mapper/luks-$ROOT_UUID\$"
+tap_less_than "io-data: at once (ms)" 5000 "$(serial_value COCO-UNLOCK-MS)"
+tap_serial "io-data: the fallback runs" '^FALLBACK$'
+tap_serial "io-data: the secret is gone" "^initrd: SECRET-GONE $GUID_DISK\$"
 
 # --- SIGKILL in the middle of a keyslot ---------------------------------------------------
 # 20000 PBKDF2 iterations: seconds under TCG, so the kill lands mid-keyslot.
