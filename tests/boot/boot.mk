@@ -17,6 +17,11 @@ BOOT_TESTS += tests/boot/test-inject.sh tests/boot/test-happy.sh \
 # The mkinitcpio hook in an initramfs built and laid out as mkinitcpio does
 # (tests/boot/mkinitcpio/): two boots.
 BOOT_TESTS += tests/boot/test-mkinitcpio.sh
+# sd-coco-unlock in an image laid out as mkinitcpio's systemd hook does
+# (systemd 252 as /init): three boots, and the refused builds. It takes
+# systemd, udev and dmsetup from the host and the dracut tests' root image:
+# the `dracut` group of tools/install-deps.sh (CHECK_DEPS, dracut.mk).
+BOOT_TESTS += tests/boot/test-mkinitcpio-systemd.sh
 # Whole-memory scans for copies of consumed secrets, and the fault boots
 # (I/O errors, SIGKILL mid-keyslot, 256 MiB, hot-plug, a full area).
 BOOT_TESTS += tests/boot/test-ramscan.sh tests/boot/test-faults.sh

@@ -1,15 +1,14 @@
 #!/usr/bin/env bash
 # mkinitcpio-hook/install/coco-unlock against mkinitcpio's build contract
-# (mkinitcpio is not packaged by Debian): mkinitcpio sources the file in
-# bash and calls build() and help(); build() asks for files and modules
-# through add_binary, add_module, add_all_modules, add_dir, add_file,
-# add_runscript and map. Here those are recording stand-ins, and the test
-# checks what build() asks for.
+# (mkinitcpio is not packaged by Debian), with the recording stand-ins of
+# tests/mkinitcpio/lib.sh: what build() asks for, that it refuses an image
+# whose init is systemd, and what help() says.
 # Shell code in single quotes runs in another shell, on purpose.
 # shellcheck disable=SC2016
 set -u
 TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$TOP/tests/lib/tap.sh"
+. "$TOP/tests/mkinitcpio/lib.sh"
 
 HOOK=$TOP/mkinitcpio-hook/install/coco-unlock
 RUNHOOK=$TOP/mkinitcpio-hook/hooks/coco-unlock
@@ -22,51 +21,19 @@ printf '\177ELF fake static\n' >"$T/lib/coco-unlock.static"
 printf '\177ELF fake dynamic\n' >"$T/bin/coco-unlock"
 chmod 0755 "$T/lib/coco-unlock.static" "$T/bin/coco-unlock"
 
-# run_build OUT [VAR=VALUE...]: sources the hook in a fresh bash with the
-# stand-ins, runs build(), writes one line per call to OUT and build()'s
-# status to OUT.rc. Runs under `set -u` so an unset variable shows.
+# run_build OUT [VAR=VALUE...]: build() of this hook (tests/mkinitcpio/lib.sh).
 run_build() {
 	local out=$1
 	shift
-	env -i PATH="$PATH" HOOK="$HOOK" OUT="$out" "$@" bash -uc '
-		rec() { printf "%s\n" "$*" >>"$OUT"; }
-		add_binary() { rec add_binary "$@"; }
-		add_module() { rec add_module "$@"; }
-		add_all_modules() { rec add_all_modules "$@"; }
-		add_checked_modules() { rec add_checked_modules "$@"; }
-		add_file() { rec add_file "$@"; }
-		add_dir() { rec add_dir "$@"; }
-		add_symlink() { rec add_symlink "$@"; }
-		add_udev_rule() { rec add_udev_rule "$@"; }
-		add_runscript() { rec add_runscript "$@"; }
-		add_full_dir() { rec add_full_dir "$@"; }
-		# As mkinitcpio: calls $1 once for each further argument.
-		map() { local f=$1 r=0; shift; rec map "$f" "$@"; for a; do "$f" "$a" || r=1; done; return $r; }
-		error() { rec error "$@"; printf "ERROR: %s\n" "$*" >&2; return 1; }
-		warning() { rec warning "$@"; }
-		msg() { :; }; msg2() { :; }; plain() { :; }; quiet() { :; }
-		: >"$OUT"
-		. "$HOOK" || exit 90
-		declare -F build >/dev/null || exit 91
-		build
-	' >"$out.stdout" 2>"$out.stderr"
-	echo $? >"$out.rc"
-}
-
-# calls OUT VERB: the arguments of each VERB call, one per line.
-calls() {
-	sed -n "s/^$2 //p" "$1"
-}
-has_line() { # FILE LINE
-	grep -qxF -- "$2" "$1"
+	mkinitcpio_build "$HOOK" "$out" "$@"
 }
 
 tap_check "install hook: bash syntax" bash -n "$HOOK"
 
 # Sourcing it defines functions and does nothing else.
-out=$(env -i PATH="$PATH" bash -c '. "$1"; declare -F | sed "s/^declare -f //" | sort | tr "\n" " "' _ "$HOOK" 2>&1)
-tap_is "install hook: sourcing it only defines build, help and a helper" \
-	"_coco_unlock_binary build help " "$out"
+tap_is "install hook: sourcing it only defines build, help and its helpers" \
+	"_coco_unlock_add _coco_unlock_binary _coco_unlock_systemd_init build help " \
+	"$(defined_functions "$HOOK")"
 
 # --- the static build -----------------------------------------------------------
 R=$T/static
@@ -85,7 +52,7 @@ done
 tap_is "static: add_runscript once, without arguments" "add_runscript" "$(grep '^add_runscript' "$R")"
 tap_empty "static: nothing printed" "$R.rc" "$(cat "$R.stdout" "$R.stderr")"
 # Everything it asks for is one of these calls: no stray files.
-unexpected=$(grep -vxE 'add_binary .*|add_module (efi_secret|dm-crypt|af_alg|algif_hash|algif_skcipher)|add_all_modules /crypto/|map add_module .*|add_dir /run/cryptsetup|add_runscript' "$R" || true)
+unexpected=$(grep -vxE 'add_binary .*|add_module (efi_secret|dm-crypt|af_alg|algif_hash|algif_skcipher)|add_all_modules /crypto/|map add_module .*|add_runscript' "$R" || true)
 tap_empty "static: nothing else asked for" "$R" "$unexpected"
 
 # --- CRYPTO_MODULES narrows the ciphers, as in the encrypt hook ------------------
@@ -121,13 +88,42 @@ else
 	tap_empty "missing binary: nothing added" "$R.rc" "$(grep '^add_' "$R")"
 fi
 
+# --- Arch's default image: systemd as /init never calls run_hook -------------
+# Arch's mkinitcpio.conf: HOOKS=(base systemd autodetect ... sd-encrypt ...).
+# build() must stop mkinitcpio (die), not write an image that boots
+# without coco-unlock.
+R=$T/systemd-init
+run_build "$R" COCO_UNLOCK_BINARY="$T/lib/coco-unlock.static" \
+	HOOKS_LIST="base systemd autodetect modconf kms keyboard sd-vconsole block coco-unlock sd-encrypt filesystems fsck"
+tap_is "systemd in HOOKS: the build stops (mkinitcpio's die: exit 1)" 1 "$(cat "$R.rc")"
+tap_check "systemd in HOOKS: the error names sd-coco-unlock" grep -q "^die .*'sd-coco-unlock'" "$R"
+tap_check "systemd in HOOKS: the error says why (systemd is the init)" grep -q "^die .*init is systemd" "$R"
+tap_empty "systemd in HOOKS: nothing added, no run-time script" "$R.rc" "$(grep '^add_' "$R")"
+# -A systemd on the command line: mkinitcpio's _hooks has it, HOOKS not.
+R=$T/systemd-addhooks
+run_build "$R" COCO_UNLOCK_BINARY="$T/lib/coco-unlock.static" \
+	HOOKS_LIST="base udev block coco-unlock encrypt" _HOOKS_LIST="base udev block coco-unlock encrypt systemd"
+tap_is "systemd added with -A (_hooks): the build stops too" 1 "$(cat "$R.rc")"
+# The busybox image (Arch's encrypt example) builds, and a hook named like
+# systemd is not systemd.
+R=$T/busybox-init
+run_build "$R" COCO_UNLOCK_BINARY="$T/lib/coco-unlock.static" \
+	HOOKS_LIST="base udev autodetect modconf block coco-unlock encrypt sd-vconsole filesystems fsck"
+tap_is "busybox init (no systemd hook): build() succeeds" 0 "$(cat "$R.rc")"
+tap_empty "busybox init: no die, no error" "$R.rc" "$(grep -E '^(die|error) ' "$R")"
+tap_check "busybox init: the run-time script is added" has_line "$R" "add_runscript"
+tap_empty "busybox init: no add_dir (the init mounts a tmpfs on /run)" "$R.rc" "$(calls "$R" add_dir)"
+
 # --- help() -----------------------------------------------------------------------
-help_text=$(env -i PATH="$PATH" bash -c '. "$1"; help' _ "$HOOK")
+help_text=$(hook_help "$HOOK")
 tap_check "help: says to place it before encrypt" \
 	grep -q "before 'encrypt'" <<<"$help_text"
 tap_check "help: shows a HOOKS line with coco-unlock before encrypt" \
 	grep -qE '^ *HOOKS=\(.* coco-unlock encrypt .*\)' <<<"$help_text"
 tap_check "help: mentions cryptdevice=" grep -q 'cryptdevice=' <<<"$help_text"
+tap_check "help: points systemd images to sd-coco-unlock" grep -q "'sd-coco-unlock'" <<<"$help_text"
+tap_check "help: says rd.luks.* is not for encrypt" grep -q 'Do not use rd.luks.uuid= or rd.luks.name= with .encrypt.' <<<"$help_text"
+tap_check "help: no HOOKS line with the systemd hook" bash -c '! grep -E "^ *HOOKS=.*[( ]systemd[ )]" <<<"$1"' _ "$help_text"
 
 # --- the runtime script add_runscript will pick up ------------------------------
 # add_runscript finds /usr/lib/initcpio/hooks/<name of the install file>

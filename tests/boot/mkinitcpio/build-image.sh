@@ -6,10 +6,15 @@
 #   - the build root's layout (usr/bin with bin, sbin, usr/sbin links to it,
 #     lib -> usr/lib, /new_root, an empty /etc/initrd-release, ...);
 #   - each HOOK's install script, found in mkinitcpio-hook/install (the
-#     project's real coco-unlock hook) or in this directory's install/
-#     (stand-ins: base, encrypt, cocotest), sourced in bash, and its
+#     project's real coco-unlock and sd-coco-unlock hooks) or in this
+#     directory's install/ (stand-ins: base, encrypt, cocotest, and
+#     systemd and sd-encrypt on Debian's systemd 252, the systemd one
+#     defining add_systemd_unit and add_systemd_drop_in as mkinitcpio
+#     v39's does), sourced in bash, and its
 #     build() run, with add_binary (the file, and for a dynamic binary the
-#     libraries ldd names), add_file, add_dir, add_symlink, add_module
+#     libraries ldd names), add_file (a link: its target and the link),
+#     add_dir, add_symlink, add_udev_rule (the rules file and the programs
+#     its RUN/IMPORT keys name), add_module
 #     (modinfo -b on the test kernel's modules tree: the module, its
 #     `depends` and soft dependencies; built-in modules, from
 #     modules.builtin.modinfo, count as added), all_modules /
@@ -17,7 +22,8 @@
 #     add_runscript (the hook's run-time script as /hooks/NAME, and NAME
 #     appended to the run_earlyhook/run_hook/run_latehook lists and
 #     prepended to the run_cleanuphook list for each of those functions the
-#     script defines), map, and error/warning/msg;
+#     script defines), map, and error/warning/msg, and die (the build
+#     stops: no image, "BUILD-DIED" in the log);
 #   - mkinitcpio's error accounting: an add_* function that returns
 #     non-zero is a build error (the RETURN trap under functrace);
 #   - /config with EARLYHOOKS, HOOKS, LATEHOOKS, CLEANUPHOOKS;
@@ -57,6 +63,12 @@ msg() { local m=$1; shift; printf "==> $m\n" "$@"; }
 msg2() { local m=$1; shift; printf "  -> $m\n" "$@"; }
 warning() { local m=$1; shift; printf "==> WARNING: $m\n" "$@" >&2; }
 error() { local m=$1; shift; printf "==> ERROR: $m\n" "$@" >&2; return 1; }
+# mkinitcpio's die: the error, and the build stops (cleanup 1), no image.
+die() {
+	error "$@"
+	echo "BUILD-DIED" >>"$_log"
+	exit 1
+}
 
 map() {
 	local r=0
@@ -98,7 +110,21 @@ add_file() {
 		error "file not found: \`%s'" "$src"
 		return 1
 	fi
+	# A link (systemd-udevd -> udevadm on Debian 12): its target, and the
+	# link, as mkinitcpio does.
+	if [[ -L $src ]]; then
+		local real
+		real=$(realpath -- "$src")
+		if [[ $real != "$dest" ]]; then
+			add_file "$real" "$real" "${3:-}"
+			add_symlink "$dest" "$real"
+			return
+		fi
+	fi
 	mode=${3:-$(stat -c %a "$src")}
+	# Links in the image point at absolute paths: never write through one
+	# (this may run as root, and the target is the build host's file).
+	[[ -L $BUILDROOT$dest ]] && rm -f "$BUILDROOT$dest"
 	command install -Dm"$mode" "$src" "$BUILDROOT$dest"
 }
 
@@ -221,9 +247,31 @@ add_checked_modules() {
 	add_all_modules "$@"
 }
 
+# The rules file, and the programs its RUN/IMPORT{program} keys name.
 add_udev_rule() {
-	error "add_udev_rule: no udev in the test image (%s)" "$1"
-	return 1
+	local rules=$1 rule pair key value binary
+	if [[ ${rules:0:1} != / ]]; then
+		rules=$(PATH=/usr/lib/udev/rules.d:/lib/udev/rules.d type -P "$rules")
+	fi
+	[[ -n $rules ]] || return 1
+	add_file "$rules" "/usr/lib/udev/rules.d/${rules##*/}"
+	while IFS=, read -ra rule; do
+		[[ -z ${rule[0]:-} || ${rule[0]} == @(+([[:space:]])|#*) ]] && continue
+		for pair in "${rule[@]}"; do
+			IFS=' =' read -r key value <<<"$pair"
+			case $key in
+			'RUN{program}' | 'RUN+' | 'IMPORT{program}' | 'ENV{REMOVE_CMD}')
+				binary=${value//[\"\']/}
+				binary=${binary%% *}
+				[[ ${binary:0:1} == '$' ]] && continue
+				if [[ ${binary:0:1} != / ]]; then
+					binary=$(PATH=/usr/lib/udev:/lib/udev type -P "$binary")
+				fi
+				add_binary "$binary"
+				;;
+			esac
+		done
+	done <"$rules"
 }
 
 add_runscript() {
