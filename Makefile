@@ -66,6 +66,7 @@ include agent/agent.mk
 -include tests/boot/boot.mk
 -include dracut-module/dracut.mk
 -include mkinitcpio-hook/mkinitcpio.mk
+-include initramfs-tools/initramfs-tools.mk
 -include tests/fuzz/fuzz.mk
 include tests/tests.mk
 
