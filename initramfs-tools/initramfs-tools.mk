@@ -6,6 +6,9 @@ INITRAMFS_TOOLS_FILES := hooks/coco-unlock scripts/local-top/coco-unlock \
 
 # Contract tests: fake root trees, recording stand-ins (tests/initramfs-tools/).
 HOOK_TESTS += $(sort $(wildcard tests/initramfs-tools/test-*.sh))
+# Their fake images run initramfs-tools' own scripts/functions and
+# cache_run_scripts, and cryptsetup-initramfs's cryptroot prereqs.
+CHECK_DEPS += initramfs-tools
 
 install: install-initramfs-tools
 .PHONY: install-initramfs-tools
