@@ -4,7 +4,7 @@
 # to install and fails.
 #
 #   install-deps.sh GROUP...   (build, test, boot, static, dracut, initramfs-tools,
-#                              fuzz, fresh)
+#                              fuzz, fresh, deb)
 set -eu
 
 pkgs=
@@ -20,6 +20,7 @@ for group in "$@"; do
 		pkgconf gperf cmake debian-archive-keyring" ;;
 	dracut) pkgs="$pkgs dracut-core systemd cryptsetup-bin dmsetup util-linux" ;;
 	initramfs-tools) pkgs="$pkgs initramfs-tools-core cryptsetup-initramfs busybox-static" ;;
+	deb) pkgs="$pkgs debhelper dpkg-dev lintian git" ;;
 	fuzz) pkgs="$pkgs clang libclang-rt-14-dev" ;;
 	fresh) pkgs="$pkgs debootstrap git util-linux debian-archive-keyring" ;;
 	*) echo "install-deps.sh: unknown group '$group'" >&2; exit 2 ;;
