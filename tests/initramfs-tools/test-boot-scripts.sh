@@ -31,6 +31,13 @@ for s in cryptroot lvm2 mdadm ORDER; do : >"$T/lt/$s"; done
 cp "$TOPSCRIPT" "$T/lt/coco-unlock"
 tap_is "local-top prereqs: every other script but cryptroot (and ORDER)" \
 	"lvm2 mdadm" "$(sh "$T/lt/coco-unlock" prereqs | sort | tr '\n' ' ' | sed 's/ $//')"
+# A script from /etc/initramfs-tools (CONFDIR) sees its own directory;
+# the image being built has the scripts of both.
+mkdir -p "$T/alone" "$T/dest/scripts/local-top"
+cp "$TOPSCRIPT" "$T/alone/coco-unlock"
+for s in cryptroot cryptopensc lvm2 coco-unlock ORDER; do : >"$T/dest/scripts/local-top/$s"; done
+tap_is "local-top prereqs: also the scripts in \$DESTDIR, from either source directory" \
+	"cryptopensc lvm2" "$(DESTDIR=$T/dest sh "$T/alone/coco-unlock" prereqs | sort -u | tr '\n' ' ' | sed 's/ $//')"
 tap_is "init-bottom prereqs: udev" "udev" "$(sh "$BOTTOM" prereqs)"
 
 R=$T/root
