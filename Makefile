@@ -5,6 +5,7 @@
 #   make demo       boot an encrypted disk in QEMU, unlocked by an injected secret
 #   make bench      print speed and size figures
 #   make install    DESTDIR=... PREFIX=/usr
+#   make deb        the Debian package, in build/deb/
 #
 # Everything built goes to $(BUILD); slow artifacts (kernel, static
 # libraries) are cached in $(CACHE), keyed by their inputs.
@@ -63,9 +64,11 @@ include agent/agent.mk
 -include tools/coco-secret/coco-secret.mk
 -include tools/coco-inject/coco-inject.mk
 -include tools/static/static.mk
+-include tools/deb/deb.mk
 -include tests/boot/boot.mk
 -include dracut-module/dracut.mk
 -include mkinitcpio-hook/mkinitcpio.mk
+-include initramfs-tools/initramfs-tools.mk
 -include tests/fuzz/fuzz.mk
 include tests/tests.mk
 

@@ -6,7 +6,8 @@
 #           did not happen) and the project's shell tools
 #   agent   the real coco-unlock binary against LUKS image files (--dry-run)
 #   secret  coco-secret (tables, enrollment)
-#   hooks   the mkinitcpio hook against mkinitcpio's documented contract
+#   hooks   the mkinitcpio hook against mkinitcpio's documented contract, the
+#           initramfs-tools hook and scripts in fake images (tests/initramfs-tools)
 #   asan    unit + agent + secret again, built with ASan and UBSan
 #   fuzz    each libFuzzer target for 12 s (tests/fuzz/fuzz.mk)
 #   static  the hostile-host agent test again, with the static build

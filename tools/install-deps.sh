@@ -3,7 +3,8 @@
 # they are all there already. Not root and something missing: says what
 # to install and fails.
 #
-#   install-deps.sh GROUP...   (build, test, boot, static, dracut, fuzz, fresh)
+#   install-deps.sh GROUP...   (build, test, boot, static, dracut, initramfs-tools,
+#                              fuzz, fresh, deb)
 set -eu
 
 pkgs=
@@ -18,6 +19,8 @@ for group in "$@"; do
 	static) pkgs="$pkgs musl-tools dpkg-dev autoconf automake libtool autopoint gettext \
 		pkgconf gperf cmake debian-archive-keyring" ;;
 	dracut) pkgs="$pkgs dracut-core systemd cryptsetup-bin dmsetup util-linux" ;;
+	initramfs-tools) pkgs="$pkgs initramfs-tools-core cryptsetup-initramfs busybox-static" ;;
+	deb) pkgs="$pkgs debhelper dpkg-dev lintian git" ;;
 	fuzz) pkgs="$pkgs clang libclang-rt-14-dev" ;;
 	fresh) pkgs="$pkgs debootstrap git util-linux debian-archive-keyring" ;;
 	*) echo "install-deps.sh: unknown group '$group'" >&2; exit 2 ;;

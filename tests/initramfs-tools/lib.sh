@@ -1,0 +1,57 @@
+# shellcheck shell=bash
+# Fake root trees for the initramfs-tools tests: BusyBox (what Debian's
+# initramfs images run) as the only programs, entered with chroot so that
+# the absolute paths the hook and the scripts use (/etc/crypttab,
+# /usr/share/initramfs-tools/hook-functions, /scripts/functions,
+# /usr/sbin/coco-unlock) are the tree's, not this machine's.
+
+# shellcheck disable=SC2034 # used by the tests that source this file
+IT_DIR=$TOP/initramfs-tools
+# initramfs-tools' own files, from this machine (initramfs-tools-core).
+# shellcheck disable=SC2034
+IT_SHARE=/usr/share/initramfs-tools
+
+# The chroot command, or empty when this user cannot chroot (neither root
+# nor an unprivileged user namespace).
+IT_CHROOT=
+it_chroot_probe() { # ROOT
+	if [ "$(id -u)" = 0 ] && chroot "$1" /bin/sh -c : 2>/dev/null; then
+		IT_CHROOT="chroot"
+	elif unshare -r chroot "$1" /bin/sh -c : 2>/dev/null; then
+		IT_CHROOT="unshare -r chroot"
+	fi
+	[ -n "$IT_CHROOT" ]
+}
+
+# it_busybox_root ROOT: a tree with BusyBox and its applets in /bin, but
+# no modprobe (a stand-in goes to /sbin). Fails without BusyBox; a
+# dynamic one fails it_chroot_probe.
+it_busybox_root() {
+	local root=$1 bb a
+	bb=$(command -v busybox) || return 1
+	mkdir -p "$root/bin" "$root/sbin" "$root/usr/sbin" "$root/etc" "$root/tmp" "$root/dev"
+	cp "$bb" "$root/bin/busybox"
+	for a in $("$bb" --list); do
+		case $a in busybox | modprobe) continue ;; esac
+		ln -sf busybox "$root/bin/$a"
+	done
+}
+
+# it_stub PATH NAME: a program at PATH that appends "NAME ARGS" to /log
+# and exits with $STUB_RC_<NAME> (default 0).
+it_stub() {
+	local var
+	var=STUB_RC_$(echo "$2" | tr 'a-z-' 'A-Z_')
+	mkdir -p "$(dirname "$1")"
+	cat >"$1" <<STUB
+#!/bin/sh
+echo "$2 \$*" >>/log
+exit \${$var:-0}
+STUB
+	chmod 0755 "$1"
+}
+
+# joined FILE: FILE's lines joined by '|'.
+joined() {
+	tr '\n' '|' <"$1" | sed 's/|$//'
+}

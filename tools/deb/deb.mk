@@ -1,0 +1,24 @@
+# make deb: the Debian package (debian/), built by dpkg-buildpackage in a
+# copy of the tracked files under $(BUILD)/deb, so that neither this tree
+# nor its parent directory gets build products:
+#   $(BUILD)/deb/coco-unlock_$(VERSION)_amd64.deb, .changes, .buildinfo
+# The static libraries are built (or found in $(CACHE)) first, outside
+# the package build, which then downloads nothing. `make deb-lintian`
+# runs lintian on the result.
+DEB_DIR = $(BUILD)/deb
+DEB_SRC = $(DEB_DIR)/coco-unlock-$(VERSION)
+
+.PHONY: deb deb-lintian
+deb:
+	@tools/install-deps.sh build static deb
+	@v=$$(dpkg-parsechangelog -S Version); [ "$$v" = "$(VERSION)" ] || \
+		{ echo "debian/changelog says $$v, the Makefile $(VERSION)" >&2; exit 1; }
+	@CACHE="$(CACHE)" tools/static/build-static-deps.sh >/dev/null
+	rm -rf $(DEB_DIR)
+	mkdir -p $(DEB_SRC)
+	git ls-files -z -co --exclude-standard | xargs -0 cp -a --parents -t $(DEB_SRC)
+	cd $(DEB_SRC) && CACHE="$(CACHE)" dpkg-buildpackage -us -uc -b
+	@ls -l $(DEB_DIR)/*.deb
+
+deb-lintian:
+	lintian --info --display-info --pedantic $(DEB_DIR)/coco-unlock_$(VERSION)_*.changes
