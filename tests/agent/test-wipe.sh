@@ -80,6 +80,11 @@ tap_check "wipe-only-none: everything kept" \
 for sig in TERM INT PWR XCPU VTALRM PROF USR1 RTMIN+3 RTMAX; do
 	setup
 	printf '%s\n' "rd.luks.uuid=0e0e0e0e-1111-4222-8333-444444444444 rd.coco.timeout=60 rd.coco.wipe=all" >"$FIX/cmdline"
+	# Emptied here, not by the job's own redirection: under load the loop
+	# below could read the last run's "waiting up to" before the job
+	# truncates it, and signal the forked shell before it runs the agent
+	# (whose inherited EXIT trap then deletes $FIX).
+	: >"$FIX/out"
 	"$COCO_UNLOCK" --secrets-dir "$SECRETS" --cmdline "$FIX/cmdline" --crypttab /dev/null \
 		--devices-dir "$DEVICES" --state-dir "$STATE" --dry-run >"$FIX/out" 2>&1 &
 	pid=$!
