@@ -1,6 +1,7 @@
 # coco-unlock, the initramfs agent. Every agent/*.c but main.c also goes
 # into the unit tests, so each concern can be tested on its own. It links
-# shared/ (shared/shared.mk).
+# shared/ (shared/shared.mk), the library it shares with coco-secret and
+# the token plugin.
 
 AGENT_LIBS_PC := libcryptsetup libkmod json-c
 AGENT_LIBS = $(shell $(PKG_CONFIG) --libs $(AGENT_LIBS_PC))
@@ -12,7 +13,7 @@ AGENT_LIB_OBJS = $(patsubst %.c,$(BUILD)/%.o,$(AGENT_LIB_SRCS))
 
 all: $(BUILD)/coco-unlock
 
-$(BUILD)/coco-unlock: $(BUILD)/agent/main.o $(AGENT_LIB_OBJS) $(SHARED_OBJS)
+$(BUILD)/coco-unlock: $(BUILD)/agent/main.o $(AGENT_LIB_OBJS) $(SHARED_LIB)
 	$(say) LD $@
 	$(Q)$(CC) -o $@ $^ $(LDFLAGS) $(AGENT_LIBS)
 

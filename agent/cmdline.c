@@ -3,7 +3,8 @@
  * The kernel command line: dracut's and systemd's rd.luks.*, mkinitcpio's
  * cryptdevice=, and coco-unlock's own rd.coco.* parameters. A malformed
  * parameter of ours is a configuration error; other parameters are not
- * our business and are skipped.
+ * our business and are skipped. What is read goes into a struct cmdline,
+ * in the order given; config.c merges it with crypttab's volumes.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -62,7 +63,35 @@ bad:
 	return -EINVAL;
 }
 
-static int parse_global_key(struct config *cfg, const char *value)
+/* rd.coco.key=UUID:GUID, as read: config.c says whether two disagree. */
+static int cmdline_add_key(struct cmdline *cl, const char *uuid, const struct guid *guid)
+{
+	struct volume_key *k = reallocarray(cl->keys, cl->n_keys + 1, sizeof(*k));
+
+	if (k == NULL)
+		return -ENOMEM;
+	cl->keys = k;
+	memcpy(k[cl->n_keys].uuid, uuid, UUID_STRING_LEN + 1);
+	k[cl->n_keys].guid = *guid;
+	cl->n_keys++;
+	return 0;
+}
+
+/* rd.coco.volume-key=UUID:PIN, as read. */
+static int cmdline_add_pin(struct cmdline *cl, const char *uuid, const char *pin)
+{
+	struct volume_pin *p = reallocarray(cl->pins, cl->n_pins + 1, sizeof(*p));
+
+	if (p == NULL)
+		return -ENOMEM;
+	cl->pins = p;
+	memcpy(p[cl->n_pins].uuid, uuid, UUID_STRING_LEN + 1);
+	memcpy(p[cl->n_pins].pin, pin, VOLUME_KEY_ID_LEN + 1);
+	cl->n_pins++;
+	return 0;
+}
+
+static int parse_global_key(struct cmdline *cl, const char *value)
 {
 	struct guid g;
 
@@ -70,17 +99,17 @@ static int parse_global_key(struct config *cfg, const char *value)
 		log_err("rd.coco.key=%s: not a GUID", value);
 		return -EINVAL;
 	}
-	if (cfg->has_global_key && !guid_equal(&cfg->global_key, &g)) {
+	if (cl->has_global_key && !guid_equal(&cl->global_key, &g)) {
 		log_err("rd.coco.key is given two different GUIDs for all volumes");
 		return -EINVAL;
 	}
-	cfg->has_global_key = true;
-	cfg->global_key = g;
+	cl->has_global_key = true;
+	cl->global_key = g;
 	return 0;
 }
 
 /* rd.coco.key=GUID or rd.coco.key=UUID:GUID */
-static int parse_key(struct config *cfg, const char *value)
+static int parse_key(struct cmdline *cl, const char *value)
 {
 	char uuid_text[UUID_STRING_LEN + 6], uuid[UUID_STRING_LEN + 1];
 	const char *colon;
@@ -92,7 +121,7 @@ static int parse_key(struct config *cfg, const char *value)
 	}
 	colon = strchr(value, ':');
 	if (colon == NULL)
-		return parse_global_key(cfg, value);
+		return parse_global_key(cl, value);
 
 	if (!copy_string_n(uuid_text, sizeof(uuid_text), value, (size_t)(colon - value)) ||
 	    !parse_luks_uuid(uuid_text, uuid)) {
@@ -103,11 +132,11 @@ static int parse_key(struct config *cfg, const char *value)
 		log_err("rd.coco.key=%s: not a GUID after the colon", value);
 		return -EINVAL;
 	}
-	return config_add_key(cfg, uuid, &g);
+	return cmdline_add_key(cl, uuid, &g);
 }
 
 /* rd.coco.volume-key=UUID:PIN (the form of crypttab's fixate-volume-key=) */
-static int parse_volume_key(struct config *cfg, const char *value)
+static int parse_volume_key(struct cmdline *cl, const char *value)
 {
 	char uuid_text[UUID_STRING_LEN + 6], uuid[UUID_STRING_LEN + 1];
 	const char *colon = value ? strchr(value, ':') : NULL;
@@ -119,10 +148,10 @@ static int parse_volume_key(struct config *cfg, const char *value)
 			value ? value : "");
 		return -EINVAL;
 	}
-	return config_add_pin(cfg, uuid, colon + 1);
+	return cmdline_add_pin(cl, uuid, colon + 1);
 }
 
-static int parse_rd_luks_uuid(struct config *cfg, const char *value)
+static int parse_rd_luks_uuid(struct cmdline *cl, const char *value)
 {
 	struct volume v = { .source = SOURCE_RD_LUKS_UUID };
 
@@ -130,11 +159,11 @@ static int parse_rd_luks_uuid(struct config *cfg, const char *value)
 		log_err("rd.luks.uuid=%s: not a LUKS UUID", value ? value : "");
 		return -EINVAL;
 	}
-	return config_add_volume(cfg, &v);
+	return volume_list_add(&cl->volumes, &v);
 }
 
 /* rd.luks.name=UUID=NAME */
-static int parse_rd_luks_name(struct config *cfg, const char *value)
+static int parse_rd_luks_name(struct cmdline *cl, const char *value)
 {
 	struct volume v = { .source = SOURCE_RD_LUKS_NAME };
 	char uuid_text[UUID_STRING_LEN + 6];
@@ -150,7 +179,7 @@ static int parse_rd_luks_name(struct config *cfg, const char *value)
 		log_err("rd.luks.name: '%s' is not a valid mapping name", eq + 1);
 		return -EINVAL;
 	}
-	return config_add_volume(cfg, &v);
+	return volume_list_add(&cl->volumes, &v);
 }
 
 /* cryptdevice=DEVICE:NAME[:OPTIONS] (mkinitcpio's encrypt hook) */
@@ -187,7 +216,7 @@ int cryptdevice_parse(const char *value, struct volume *v)
  * cryptdevice=, and mkinitcpio's cryptheader= for it. Only a header in the
  * initramfs (rootfs:PATH) is taken: one on another disk is the host's.
  */
-static int parse_cryptdevice(struct config *cfg, const char *value, const char *header)
+static int parse_cryptdevice(struct cmdline *cl, const char *value, const char *header)
 {
 	struct volume v;
 	int r;
@@ -203,10 +232,11 @@ static int parse_cryptdevice(struct config *cfg, const char *value, const char *
 			return -EINVAL;
 		}
 	}
-	return config_add_volume(cfg, &v);
+	return volume_list_add(&cl->volumes, &v);
 }
 
-static int parse_param(struct config *cfg, const char *key, const char *value)
+static int parse_param(struct cmdline *cl, const char *key, const char *value,
+		       const char *cryptheader)
 {
 	bool b;
 	int r;
@@ -214,48 +244,48 @@ static int parse_param(struct config *cfg, const char *key, const char *value)
 	if (strcmp(key, "rd.coco") == 0 || strcmp(key, "rd.luks") == 0) {
 		r = parse_bool_param(key, value, &b);
 		if (r == 0 && !b)
-			cfg->disabled = true;
+			cl->disabled = true;
 		return r;
 	}
 	if (strcmp(key, "rd.coco.debug") == 0)
-		return parse_bool_param(key, value, &cfg->debug);
+		return parse_bool_param(key, value, &cl->debug);
 	if (strcmp(key, "rd.coco.try-all") == 0)
-		return parse_bool_param(key, value, &cfg->try_all);
+		return parse_bool_param(key, value, &cl->try_all);
 	if (strcmp(key, "rd.luks.crypttab") == 0)
-		return parse_bool_param(key, value, &cfg->use_crypttab);
+		return parse_bool_param(key, value, &cl->use_crypttab);
 	if (strcmp(key, "rd.luks.allow-discards") == 0) {
 		/* dracut's old per-UUID form, too, turns discards on. */
 		if (!parse_bool_value(value, &b))
 			b = true;
-		cfg->global_options.discard |= b;
+		cl->global_options.discard |= b;
 		return 0;
 	}
 	if (strcmp(key, "rd.coco.timeout") == 0)
-		return parse_timeout(value, &cfg->timeout_sec);
+		return parse_timeout(value, &cl->timeout_sec);
 	if (strcmp(key, "rd.coco.wipe") == 0) {
-		if (value != NULL && wipe_parse_policy(value, &cfg->wipe) == 0)
+		if (value != NULL && wipe_parse_policy(value, &cl->wipe) == 0)
 			return 0;
 		log_err("rd.coco.wipe=%s: expected used, all or none", value ? value : "");
 		return -EINVAL;
 	}
 	if (strcmp(key, "rd.coco.key") == 0)
-		return parse_key(cfg, value);
+		return parse_key(cl, value);
 	if (strcmp(key, "rd.coco.volume-key") == 0)
-		return parse_volume_key(cfg, value);
+		return parse_volume_key(cl, value);
 	if (strcmp(key, "rd.coco.require-mac") == 0)
-		return parse_bool_param(key, value, &cfg->global_options.require_mac);
+		return parse_bool_param(key, value, &cl->global_options.require_mac);
 	if (strcmp(key, "rd.coco.on-failure") == 0) {
-		if (on_failure_parse(value, &cfg->global_options.on_failure) == 0)
+		if (on_failure_parse(value, &cl->global_options.on_failure) == 0)
 			return 0;
 		log_err("rd.coco.on-failure=%s: expected prompt or poweroff", value ? value : "");
 		return -EINVAL;
 	}
 	if (strcmp(key, "rd.luks.uuid") == 0)
-		return parse_rd_luks_uuid(cfg, value);
+		return parse_rd_luks_uuid(cl, value);
 	if (strcmp(key, "rd.luks.name") == 0)
-		return parse_rd_luks_name(cfg, value);
+		return parse_rd_luks_name(cl, value);
 	if (strcmp(key, "cryptdevice") == 0)
-		return parse_cryptdevice(cfg, value, cfg->cryptheader);
+		return parse_cryptdevice(cl, value, cryptheader);
 	if (strcmp(key, "cryptheader") == 0)
 		return 0;
 	if (strncmp(key, "rd.coco.", 8) == 0)
@@ -281,16 +311,33 @@ static char *find_cryptheader(const char *cmdline, char *word)
 	return found;
 }
 
-int cmdline_parse(struct config *cfg, const char *cmdline)
+void cmdline_init(struct cmdline *cl)
+{
+	memset(cl, 0, sizeof(*cl));
+	cl->use_crypttab = true;
+	cl->timeout_sec = DEFAULT_TIMEOUT_SEC;
+	cl->wipe = WIPE_USED;
+}
+
+void cmdline_free(struct cmdline *cl)
+{
+	volume_list_free(&cl->volumes);
+	free(cl->keys);
+	free(cl->pins);
+	cmdline_init(cl);
+}
+
+int cmdline_parse(const char *cmdline, struct cmdline *cl)
 {
 	const char *p = cmdline;
-	char *word;
+	char *word, *cryptheader;
 	int r = 0;
 
+	cmdline_init(cl);
 	word = malloc(strlen(cmdline) + 1);
 	if (word == NULL)
 		return -ENOMEM;
-	cfg->cryptheader = find_cryptheader(cmdline, word);
+	cryptheader = find_cryptheader(cmdline, word);
 	for (;;) {
 		char *eq;
 
@@ -300,12 +347,13 @@ int cmdline_parse(struct config *cfg, const char *cmdline)
 		eq = strchr(word, '=');
 		if (eq != NULL)
 			*eq = '\0';
-		r = parse_param(cfg, word, eq ? eq + 1 : NULL);
+		r = parse_param(cl, word, eq ? eq + 1 : NULL, cryptheader);
 		if (r < 0)
 			break;
 	}
-	free(cfg->cryptheader);
-	cfg->cryptheader = NULL;
+	free(cryptheader);
 	free(word);
+	if (r < 0)
+		cmdline_free(cl);
 	return r;
 }

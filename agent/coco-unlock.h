@@ -14,6 +14,8 @@
 
 #include "guid.h"
 #include "macro.h"
+#include "module-load.h"
+#include "secret-read.h"
 #include "secure-mem.h"
 #include "token.h"
 #include "volume-key-id.h"
@@ -27,8 +29,6 @@ enum {
 	EXIT_WIPE_FAILED = 4,	/* a secret could not be unlinked: it is still readable */
 };
 
-#define SECURITYFS_DIR "/sys/kernel/security"
-#define SECRETS_DIR SECURITYFS_DIR "/secrets/coco"
 /* Where the unlocking run leaves the GUIDs it planned, for --wipe-only. */
 #define STATE_DIR "/run/coco-unlock"
 
@@ -36,7 +36,6 @@ enum {
 #define MAX_VOLUMES 64
 #define MAX_VOLUME_KEYS 32
 #define MAX_SECRETS 64		/* efi_secret exposes at most 64 files */
-#define SECRET_MAX_SIZE 4096	/* larger secrets are refused */
 #define MAPPING_NAME_MAX 128	/* device-mapper names are < 128 bytes */
 #define UUID_STRING_LEN 36
 #define DEFAULT_TIMEOUT_SEC 30
@@ -133,7 +132,6 @@ struct config {
 	struct volume_key keys[MAX_VOLUME_KEYS];
 	size_t n_pins;
 	struct volume_pin pins[MAX_VOLUME_KEYS];
-	char *cryptheader;	/* while the command line is parsed */
 	size_t n_volumes;
 	struct volume volumes[MAX_VOLUMES];
 };
@@ -221,31 +219,67 @@ void log_message(enum log_level level, const char *fmt, ...) _printf_(2, 3);
 /* options.c */
 int options_parse(int argc, char **argv, struct options *opts);
 
-/* config.c */
+/*
+ * What a parser read, in the order it read it; config.c merges it. The
+ * volumes are as written (names not defaulted, duplicates not merged).
+ */
+struct volume_list {
+	size_t n;
+	struct volume *items;
+};
+
+/* The kernel command line as read (cmdline.c). */
+struct cmdline {
+	bool disabled;
+	bool debug;
+	bool try_all;
+	bool use_crypttab;
+	int timeout_sec;
+	enum wipe_policy wipe;
+	bool has_global_key;
+	struct guid global_key;
+	struct volume_options global_options;
+	struct volume_list volumes;
+	size_t n_keys;
+	struct volume_key *keys;
+	size_t n_pins;
+	struct volume_pin *pins;
+};
+
+/* config.c: the merge */
 void config_init(struct config *cfg);
 int config_load(struct config *cfg, const struct options *opts);
+int config_merge_cmdline(struct config *cfg, const struct cmdline *cl);
+int config_merge_volumes(struct config *cfg, const struct volume_list *list);
+/* Parse and merge: what config_load does with each file's text. */
+int config_parse_cmdline(struct config *cfg, const char *text);
+int config_parse_crypttab(struct config *cfg, const char *text, const char *secrets_dir);
 int config_add_volume(struct config *cfg, const struct volume *v);
 int config_add_key(struct config *cfg, const char *uuid, const struct guid *guid);
 int config_add_pin(struct config *cfg, const char *uuid, const char *pin);
 const char *volume_pin(const struct config *cfg, const struct volume *v);
 int config_finish(struct config *cfg);
+const char *volume_label(const struct volume *v);
+
+/* parse-util.c: what both parsers use */
 int volume_options_parse(const char *text, struct volume_options *opts);
 int on_failure_parse(const char *text, enum on_failure *out);
+int wipe_parse_policy(const char *text, enum wipe_policy *out);
 bool parse_luks_uuid(const char *text, char out[UUID_STRING_LEN + 1]);
 bool parse_bool_value(const char *text, bool *out);
 bool mapping_name_valid(const char *name);
 bool device_spec_valid(const char *dev);
-const char *volume_label(const struct volume *v);
+int volume_list_add(struct volume_list *list, const struct volume *v);
+void volume_list_free(struct volume_list *list);
 
-/* cmdline.c */
-int cmdline_parse(struct config *cfg, const char *cmdline);
+/* cmdline.c: 0 and @cl filled (cmdline_free), or -EINVAL with a message */
+void cmdline_init(struct cmdline *cl);
+int cmdline_parse(const char *cmdline, struct cmdline *cl);
+void cmdline_free(struct cmdline *cl);
 int cryptdevice_parse(const char *value, struct volume *v);
 
-/* crypttab.c */
-int crypttab_parse(struct config *cfg, const char *text, const char *secrets_dir);
-
-/* module-load.c */
-int module_load(const char *kmod_dir, const char *name);
+/* crypttab.c: 0 and @out filled (volume_list_free), or -EINVAL with a message */
+int crypttab_parse(const char *text, const char *secrets_dir, struct volume_list *out);
 
 /* secret-area.c */
 int secret_area_open(struct secret_area *area, const struct options *opts);
@@ -291,7 +325,6 @@ int volumes_mark_planned(struct config *cfg, const struct options *opts,
 			 struct secret_area *area);
 
 /* wipe.c */
-int wipe_parse_policy(const char *text, enum wipe_policy *out);
 void wipe_guard_install(struct secret_area *area, enum wipe_policy policy);
 void wipe_guard_buffer(struct secret_buf *buf);
 void wipe_guard_forget_buffer(struct secret_buf *buf);

@@ -4,7 +4,7 @@
  * is ours when its key file is a file of the secrets directory, or when
  * it has no key file (a token or the conventional secret may open it).
  * Volumes keyed by other files, and noauto ones, are left to the standard
- * units.
+ * units. The volumes read are returned in file order; config.c merges them.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -57,7 +57,7 @@ static int split_fields(char *line, char *fields[CRYPTTAB_FIELDS])
 	return n;
 }
 
-static int parse_line(struct config *cfg, char *line, unsigned lineno, const char *secrets_dir)
+static int parse_line(struct volume_list *out, char *line, unsigned lineno, const char *secrets_dir)
 {
 	char *f[CRYPTTAB_FIELDS] = { NULL, NULL, NULL, NULL };
 	struct volume v = { .source = SOURCE_CRYPTTAB };
@@ -99,15 +99,16 @@ static int parse_line(struct config *cfg, char *line, unsigned lineno, const cha
 		log_err("crypttab line %u: bad options for %s", lineno, f[0]);
 		return -EINVAL;
 	}
-	return config_add_volume(cfg, &v);
+	return volume_list_add(out, &v);
 }
 
-int crypttab_parse(struct config *cfg, const char *text, const char *secrets_dir)
+int crypttab_parse(const char *text, const char *secrets_dir, struct volume_list *out)
 {
 	char *copy, *line;
 	unsigned lineno = 0;
 	int r = 0;
 
+	memset(out, 0, sizeof(*out));
 	copy = strdup(text);
 	if (copy == NULL)
 		return -ENOMEM;
@@ -122,11 +123,13 @@ int crypttab_parse(struct config *cfg, const char *text, const char *secrets_dir
 		hash = strchr(line, '#');
 		if (hash != NULL)
 			*hash = '\0';
-		r = parse_line(cfg, line, lineno, secrets_dir);
+		r = parse_line(out, line, lineno, secrets_dir);
 		if (r < 0)
 			break;
 		line = next;
 	}
 	free(copy);
+	if (r < 0)
+		volume_list_free(out);
 	return r;
 }

@@ -17,10 +17,15 @@
 
 #include "coco-unlock.h"
 
+static void module_debug(const char *msg, void *data)
+{
+	log_debug("%s", msg);
+}
+
 /* Mappings need dm_crypt; a failure here shows again, clearer, at activation. */
 static void load_device_mapper(const struct options *opts)
 {
-	int r = module_load(opts->kmod_dir, "dm_crypt");
+	int r = module_load(opts->kmod_dir, "dm_crypt", module_debug, NULL);
 
 	if (r < 0)
 		log_debug("cannot load dm_crypt: %s", strerror(-r));

@@ -1,38 +1,29 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * The secret area as the kernel shows it: one file per secret, named by
- * its GUID, under securityfs. This file finds the directory (loading the
- * module and mounting securityfs first), lists the secrets, and reads each
- * one once into its slot of a locked store, from where every use copies
- * it; right after that read the file is unlinked (wipe.c), so from the
- * first read on a kill leaves nothing in securityfs. Files report size 0,
- * so they are read to EOF.
+ * The secret area as the agent keeps it: the directory found by the
+ * shared rules (shared/secret-read.h: module, securityfs, one regular
+ * file per GUID, 4 KiB at most), the secrets listed, and each one read
+ * once into its slot of a locked store, from where every use copies it;
+ * right after that read the file is unlinked (wipe.c), so from the first
+ * read on a kill leaves nothing in securityfs.
  */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mount.h>
-#include <sys/stat.h>
-#include <sys/statfs.h>
 #include <unistd.h>
 
 #include "coco-unlock.h"
-#include "missing.h"
 
-static int is_securityfs(const char *path)
+static void module_debug(const char *msg, void *data)
 {
-	struct statfs sf;
-
-	if (statfs(path, &sf) < 0)
-		return -errno;
-	return (unsigned long)sf.f_type == (unsigned long)SECURITYFS_MAGIC;
+	log_debug("%s", msg);
 }
 
-static int securityfs_mount(void)
+static int securityfs_ensure(void)
 {
-	int r = is_securityfs(SECURITYFS_DIR);
+	int r = securityfs_present();
 
 	if (r > 0)
 		return 0;
@@ -40,9 +31,8 @@ static int securityfs_mount(void)
 		log_err("cannot look at %s: %s", SECURITYFS_DIR, strerror(-r));
 		return r;
 	}
-	if (mount("securityfs", SECURITYFS_DIR, "securityfs",
-		  MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0) {
-		r = -errno;
+	r = securityfs_mount();
+	if (r < 0) {
 		log_err("cannot mount securityfs on %s: %s", SECURITYFS_DIR, strerror(-r));
 		return r;
 	}
@@ -112,7 +102,6 @@ static int list_secrets(struct secret_area *area)
  */
 int secret_area_open_dir(struct secret_area *area, const char *dir, bool need_securityfs)
 {
-	struct statfs sf;
 	int r;
 
 	memset(area, 0, sizeof(*area));
@@ -122,15 +111,10 @@ int secret_area_open_dir(struct secret_area *area, const char *dir, bool need_se
 	r = secret_buf_alloc(&area->store, (size_t)MAX_SECRETS * SECRET_SLOT);
 	if (r < 0)
 		return r;
-	area->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-	if (area->dirfd < 0)
-		return -errno;
-	if (need_securityfs) {
-		if (fstatfs(area->dirfd, &sf) < 0)
-			return -errno;
-		if ((unsigned long)sf.f_type != (unsigned long)SECURITYFS_MAGIC)
-			return -EMEDIUMTYPE;
-	}
+	r = secrets_dir_open(dir, need_securityfs);
+	if (r < 0)
+		return r;
+	area->dirfd = r;
 	r = list_secrets(area);
 	if (r < 0)
 		return r;
@@ -165,14 +149,14 @@ int secret_area_open(struct secret_area *area, const struct options *opts)
 		dir = opts->secrets_dir;
 		r = secret_area_open_dir(area, dir, false);
 	} else {
-		r = module_load(opts->kmod_dir, "efi_secret");
+		r = module_load(opts->kmod_dir, "efi_secret", module_debug, NULL);
 		if (r == -ENOENT) {
 			/* It may still be built in without modules.builtin: look anyway. */
 			module_missing = true;
 			log_warn("efi_secret module not found");
 		} else if (r < 0)
 			log_err("loading efi_secret failed: %s", strerror(-r));
-		r = securityfs_mount();
+		r = securityfs_ensure();
 		if (r == 0)
 			r = secret_area_open_dir(area, dir, true);
 	}
@@ -203,49 +187,13 @@ int secret_area_find(const struct secret_area *area, const struct guid *guid)
 	return -1;
 }
 
-/* Reads to EOF into @dst (at most @room bytes); -EFBIG past SECRET_MAX_SIZE. */
-static int read_to_eof(int fd, uint8_t *dst, size_t room, size_t *len)
-{
-	*len = 0;
-	for (;;) {
-		ssize_t n = read(fd, dst + *len, room - *len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			return 0;
-		*len += (size_t)n;
-		if (*len > SECRET_MAX_SIZE || *len == room)
-			return -EFBIG;
-	}
-}
-
 /* Secret @index into its slot, once; then unlinked (wipe.c). */
 static void load_copy(struct secret_area *area, size_t index)
 {
 	uint8_t *slot = area->store.data + index * SECRET_SLOT;
-	struct stat st;
-	int fd, r;
 
-	/* O_NONBLOCK: a FIFO put there must not hold us before fstat says what it is. */
-	fd = openat(area->dirfd, area->guids[index].str,
-		    O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd < 0) {
-		r = -errno;
-	} else if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		r = -EINVAL;
-	} else {
-		r = read_to_eof(fd, slot, SECRET_SLOT, &area->copy_len[index]);
-	}
-	if (fd >= 0)
-		close(fd);
-	if (r < 0) {
-		explicit_bzero(slot, SECRET_SLOT);
-		area->copy_len[index] = 0;
-	}
-	area->load_error[index] = r;
+	area->load_error[index] = secret_read_at(area->dirfd, area->guids[index].str, slot,
+						 SECRET_SLOT, &area->copy_len[index]);
 	area->loaded[index] = 1;
 	if (area->unlink_on_read)
 		wipe_after_read(area, index);

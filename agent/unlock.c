@@ -76,12 +76,7 @@ uint32_t activation_flags(const struct volume_options *o)
 /* The secret as it is, then (GRUB's \0, echo's \n) without its last byte. */
 static bool trailing_terminator(const struct secret_buf *buf)
 {
-	uint8_t last;
-
-	if (buf->len < 2)
-		return false;
-	last = buf->data[buf->len - 1];
-	return last == '\0' || last == '\n';
+	return secret_has_terminator(buf->data, buf->len);
 }
 
 static int read_candidate(struct secret_area *area, const struct key_candidate *c,

@@ -35,19 +35,6 @@ static volatile sig_atomic_t guard_policy = WIPE_NONE;
 static struct secret_buf *volatile guard_buffers[MAX_GUARDED_BUFFERS];
 static int record_fd = -1;
 
-int wipe_parse_policy(const char *text, enum wipe_policy *out)
-{
-	if (strcmp(text, "used") == 0)
-		*out = WIPE_USED;
-	else if (strcmp(text, "all") == 0)
-		*out = WIPE_ALL;
-	else if (strcmp(text, "none") == 0)
-		*out = WIPE_NONE;
-	else
-		return -EINVAL;
-	return 0;
-}
-
 /* No libc in a handler: a byte loop the compiler may not drop. */
 static void zero_volatile(volatile uint8_t *p, size_t n)
 {

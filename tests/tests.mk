@@ -35,10 +35,10 @@ test_env = TOP=$(CURDIR) BUILD=$(abspath $(1)) CACHE=$(CACHE) \
 	COCO_UNLOCK=$(abspath $(1))/coco-unlock COCO_SECRET=$(abspath $(1))/coco-secret \
 	SANITIZED=$(2)
 
-$(BUILD)/tests/test-%: tests/unit/test-%.c $(AGENT_LIB_OBJS) $(SHARED_OBJS)
+$(BUILD)/tests/test-%: tests/unit/test-%.c $(AGENT_LIB_OBJS) $(SHARED_LIB)
 	@mkdir -p $(dir $@)
 	$(say) CCLD $@
-	$(Q)$(CC) $(ALL_CFLAGS) -Iagent -o $@ $< $(AGENT_LIB_OBJS) $(SHARED_OBJS) $(LDFLAGS) $(AGENT_LIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) -Iagent -o $@ $< $(AGENT_LIB_OBJS) $(SHARED_LIB) $(LDFLAGS) $(AGENT_LIBS)
 
 .PHONY: check check-programs check-phases
 check-programs: $(CHECK_PROGRAMS)

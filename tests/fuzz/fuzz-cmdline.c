@@ -16,9 +16,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (text == NULL)
 		return 0;
 	config_init(&cfg);
-	if (cmdline_parse(&cfg, text) == 0)
+	if (config_parse_cmdline(&cfg, text) == 0)
 		config_finish(&cfg);
-	free(cfg.cryptheader);
 	free(text);
 	return 0;
 }

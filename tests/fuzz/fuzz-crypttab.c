@@ -15,7 +15,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (text == NULL)
 		return 0;
 	config_init(&cfg);
-	if (crypttab_parse(&cfg, text, "/run/secrets") == 0)
+	if (config_parse_crypttab(&cfg, text, "/run/secrets") == 0)
 		config_finish(&cfg);
 	free(text);
 	return 0;

@@ -13,7 +13,7 @@
 static int parse(struct config *cfg, const char *line)
 {
 	config_init(cfg);
-	if (cmdline_parse(cfg, line) < 0)
+	if (config_parse_cmdline(cfg, line) < 0)
 		return -1;
 	return config_finish(cfg);
 }

@@ -11,7 +11,7 @@
 static int parse(struct config *cfg, const char *text, const char *secrets_dir)
 {
 	config_init(cfg);
-	if (crypttab_parse(cfg, text, secrets_dir) < 0)
+	if (config_parse_crypttab(cfg, text, secrets_dir) < 0)
 		return -1;
 	return config_finish(cfg);
 }

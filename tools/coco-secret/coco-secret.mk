@@ -1,6 +1,7 @@
 # coco-secret: the guest owner's tool for secret tables and LUKS2
-# enrollment (tools/coco-secret/coco-secret.1). Links shared/ (GUIDs,
-# locked memory, the coco-efi-secret token) as coco-unlock does.
+# enrollment (tools/coco-secret/coco-secret.1). Links the shared/ library
+# (GUIDs, locked memory, the coco-efi-secret token and its MAC) as
+# coco-unlock and the token plugin do.
 
 SECRET_LIBS_PC := libcryptsetup json-c
 SECRET_LIBS = $(shell $(PKG_CONFIG) --libs $(SECRET_LIBS_PC))
@@ -8,7 +9,7 @@ SECRET_LIBS = $(shell $(PKG_CONFIG) --libs $(SECRET_LIBS_PC))
 EXTRA_CFLAGS_tools += $(shell $(PKG_CONFIG) --cflags $(SECRET_LIBS_PC))
 
 SECRET_SRCS := $(wildcard tools/coco-secret/*.c)
-SECRET_OBJS = $(patsubst %.c,$(BUILD)/%.o,$(SECRET_SRCS)) $(SHARED_OBJS)
+SECRET_OBJS = $(patsubst %.c,$(BUILD)/%.o,$(SECRET_SRCS)) $(SHARED_LIB)
 
 all: $(BUILD)/coco-secret
 

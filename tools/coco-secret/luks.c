@@ -2,7 +2,8 @@
 /*
  * The LUKS side shared by enroll, list and remove: loading a header from
  * a block device or an image file, and counting keyslots. The tokens
- * themselves are agent/token.c's, shared with coco-unlock.
+ * themselves are shared/token.c's, shared with coco-unlock and the
+ * token plugin.
  */
 #include <errno.h>
 #include <stdio.h>

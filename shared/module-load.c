@@ -1,10 +1,5 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-/*
- * Loading modules through libkmod: efi_secret, because udev's autoload by
- * alias is not guaranteed (the device type may change), and dm_crypt,
- * because a static agent in a minimal initramfs has no modprobe to rely
- * on. Already loaded or built in is fine.
- */
+/* Loading modules through libkmod: see module-load.h. */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -12,26 +7,37 @@
 
 #include <libkmod.h>
 
-#include "coco-unlock.h"
+#include "module-load.h"
+
+struct debug_sink {
+	module_debug_fn fn;
+	void *data;
+};
 
 static void kmod_log(void *data, int priority, const char *file, int line,
 		     const char *fn, const char *format, va_list args)
 {
-	char msg[256];
+	const struct debug_sink *sink = data;
+	char msg[256], line_text[280];
 
 	vsnprintf(msg, sizeof(msg), format, args);
 	msg[strcspn(msg, "\n")] = '\0';
-	log_debug("libkmod: %s", msg);
+	snprintf(line_text, sizeof(line_text), "libkmod: %s", msg);
+	sink->fn(line_text, sink->data);
 }
 
-static int insert_module(struct kmod_module *mod)
+static int insert_module(struct kmod_module *mod, const struct debug_sink *sink)
 {
 	int state = kmod_module_get_initstate(mod);
+	char msg[128];
 	int r;
 
 	if (state == KMOD_MODULE_BUILTIN || state == KMOD_MODULE_LIVE) {
-		log_debug("%s is %s", kmod_module_get_name(mod),
-			  state == KMOD_MODULE_BUILTIN ? "built in" : "already loaded");
+		if (sink->fn != NULL) {
+			snprintf(msg, sizeof(msg), "%s is %s", kmod_module_get_name(mod),
+				 state == KMOD_MODULE_BUILTIN ? "built in" : "already loaded");
+			sink->fn(msg, sink->data);
+		}
 		return 0;
 	}
 	r = kmod_module_probe_insert_module(mod, 0, NULL, NULL, NULL, NULL);
@@ -43,9 +49,9 @@ static int insert_module(struct kmod_module *mod)
 	return r > 0 ? -EPERM : 0;
 }
 
-/* 0 when loaded (or built in), -ENOENT when the module is unknown. */
-int module_load(const char *kmod_dir, const char *name)
+int module_load(const char *kmod_dir, const char *name, module_debug_fn debug, void *data)
 {
+	struct debug_sink sink = { .fn = debug, .data = data };
 	struct kmod_list *list = NULL, *l;
 	struct kmod_ctx *ctx;
 	int r;
@@ -53,7 +59,10 @@ int module_load(const char *kmod_dir, const char *name)
 	ctx = kmod_new(kmod_dir, NULL);
 	if (ctx == NULL)
 		return -ENOMEM;
-	kmod_set_log_fn(ctx, kmod_log, NULL);
+	if (debug != NULL)
+		kmod_set_log_fn(ctx, kmod_log, &sink);
+	else
+		kmod_set_log_priority(ctx, 0);
 
 	r = kmod_module_new_from_lookup(ctx, name, &list);
 	if (r < 0 || list == NULL) {
@@ -64,7 +73,7 @@ int module_load(const char *kmod_dir, const char *name)
 	kmod_list_foreach(l, list) {
 		struct kmod_module *mod = kmod_module_get_module(l);
 
-		r = insert_module(mod);
+		r = insert_module(mod, &sink);
 		kmod_module_unref(mod);
 		break;
 	}
