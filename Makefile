@@ -61,6 +61,7 @@ $(BUILD)/%.o: %.c
 
 include shared/shared.mk
 include agent/agent.mk
+-include plugin/plugin.mk
 -include tools/coco-secret/coco-secret.mk
 -include tools/coco-inject/coco-inject.mk
 -include tools/static/static.mk
