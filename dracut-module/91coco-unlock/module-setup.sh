@@ -19,6 +19,27 @@ coco_unlock_binary() {
     return 1
 }
 
+# The coco-efi-secret token plugin, so that systemd-cryptsetup (and
+# cryptsetup) open a volume through its token: where the image's
+# libcryptsetup looks, the cryptsetup/ directory beside it (dracut 059
+# copies no token plugin by itself). COCO_UNLOCK_PLUGIN (environment)
+# names another file on the build host, as COCO_UNLOCK_BINARY does.
+coco_unlock_plugin=libcryptsetup-token-coco-efi-secret.so
+coco_unlock_install_plugin() {
+    local dir
+    if [[ ${COCO_UNLOCK_PLUGIN-} ]]; then
+        [[ -f $COCO_UNLOCK_PLUGIN ]] || return 1
+        for dir in $libdirs; do
+            if [[ -e $dracutsysrootdir$dir/libcryptsetup.so.12 ]]; then
+                inst_library "$COCO_UNLOCK_PLUGIN" "$dir/cryptsetup/$coco_unlock_plugin"
+                return
+            fi
+        done
+        return 1
+    fi
+    inst_libdir_file "cryptsetup/$coco_unlock_plugin"
+}
+
 # called by dracut
 check() {
     local fs
@@ -57,11 +78,19 @@ install() {
     # unpacked tarball, a package manager's umask) must still run.
     chmod 0755 "$initdir/usr/sbin/coco-unlock-dracut"
 
+    # Not there (no plugin installed) is fine: coco-unlock opens the volumes.
+    coco_unlock_install_plugin || dinfo "coco-unlock: no $coco_unlock_plugin to add"
+
     if dracut_module_included "systemd"; then
-        inst_simple "$moddir/coco-unlock.service" "$systemdsystemunitdir/coco-unlock.service"
-        mkdir -p "$initdir$systemdsystemunitdir/sysinit.target.wants"
-        ln_r "$systemdsystemunitdir/coco-unlock.service" \
-            "$systemdsystemunitdir/sysinit.target.wants/coco-unlock.service"
+        # coco_unlock_service="no" (dracut.conf.d, or the environment) leaves
+        # coco-unlock.service out: systemd-cryptsetup then opens the volumes
+        # itself, through the token plugin; the wipe below stays.
+        if [[ ${coco_unlock_service-yes} != no ]]; then
+            inst_simple "$moddir/coco-unlock.service" "$systemdsystemunitdir/coco-unlock.service"
+            mkdir -p "$initdir$systemdsystemunitdir/sysinit.target.wants"
+            ln_r "$systemdsystemunitdir/coco-unlock.service" \
+                "$systemdsystemunitdir/sysinit.target.wants/coco-unlock.service"
+        fi
     else
         # Settled jobs run in name order: 00 comes before cryptroot-ask-*.
         inst_hook initqueue/settled 00 "$moddir/coco-unlock-settled.sh"

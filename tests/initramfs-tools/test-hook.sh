@@ -147,6 +147,23 @@ tap_is "MODULES=most: kernel/crypto and the arch crypto directories" \
 	"kernel/arch/x86/crypto|kernel/crypto" "$(calls copy_modules_dir | sort | tr '\n' '|' | sed 's/|$//')"
 tap_absent "MODULES=most: no cipher modules one by one" "$R/calls" '^manual_add_modules .*\<xts\>'
 
+# --- the token plugin: beside libcryptsetup, when installed ----------------------
+L=/usr/lib/x86_64-linux-gnu
+P=libcryptsetup-token-coco-efi-secret.so
+tap_absent "no plugin installed: none asked for" "$T/typical/calls" 'token'
+mkdir -p "$B$L/cryptsetup"
+printf '\177ELF fake lib\n' >"$B$L/libcryptsetup.so.12"
+printf '\177ELF fake plugin\n' >"$B$L/cryptsetup/$P"
+run plugin
+tap_is "plugin installed: copied where libcryptsetup looks, with the binary" \
+	"/usr/lib/coco-unlock/coco-unlock.static /usr/sbin/coco-unlock|$L/cryptsetup/$P $L/cryptsetup/$P" \
+	"$(calls copy_exec | tr '\n' '|' | sed 's/|$//')"
+printf '\177ELF fake other plugin\n' >"$B/other-plugin.so"
+run plugin-override COCO_UNLOCK_PLUGIN=/other-plugin.so
+tap_check "COCO_UNLOCK_PLUGIN: that file, at the same place" \
+	grep -qx "copy_exec /other-plugin.so $L/cryptsetup/$P" "$R/calls"
+rm -rf "$B$L" "$B/other-plugin.so"
+
 # --- the binary --------------------------------------------------------------
 rm "$B/usr/lib/coco-unlock/coco-unlock.static"
 run dynamic

@@ -64,13 +64,23 @@ tap_check "systemd image: coco-unlock.service enabled (sysinit.target.wants)" \
 tap_check "systemd image: the wipe enabled (initrd-switch-root.target.wants)" \
 	has_line "$R" "add_symlink $SYSUNITS/initrd-switch-root.target.wants/coco-unlock-wipe.service ../coco-unlock-wipe.service"
 tap_empty "systemd image: no run-time script" "$R.rc" "$(grep '^add_runscript' "$R")"
-if [ -e /usr/lib/cryptsetup/libcryptsetup-token-coco-efi-secret.so ]; then
-	tap_skip "systemd image: no token plugin asked for while none exists" "a plugin is installed on this machine"
+if ls /usr/lib/*/cryptsetup/libcryptsetup-token-coco-efi-secret.so \
+	/usr/lib/cryptsetup/libcryptsetup-token-coco-efi-secret.so >/dev/null 2>&1; then
+	tap_skip "systemd image: no token plugin asked for while none is installed" "a plugin is installed on this machine"
 else
-	tap_empty "systemd image: no token plugin asked for while none exists" "$R.rc" "$(grep 'token' "$R")"
+	tap_empty "systemd image: no token plugin asked for while none is installed" "$R.rc" "$(grep 'token' "$R")"
 fi
 unexpected=$(grep -vxE "add_binary .*|add_module (efi_secret|dm-crypt|af_alg|algif_hash|algif_skcipher)|add_all_modules /crypto/|map add_module .*|map add_systemd_unit .*|add_systemd_unit (cryptsetup-pre|initrd-switch-root)\.target|add_file [^ ]+/coco-unlock(-wipe)?\.service $SYSUNITS/coco-unlock(-wipe)?\.service 644|add_symlink $SYSUNITS/[a-z-]+\.target\.wants/coco-unlock(-wipe)?\.service \.\./coco-unlock(-wipe)?\.service" "$R" || true)
 tap_empty "systemd image: nothing else asked for" "$R" "$unexpected"
+
+# The token plugin, where this machine's libcryptsetup looks for it.
+printf '\177ELF fake plugin\n' >"$T/lib/plugin.so"
+R=$T/plugin
+run_build "$R" COCO_UNLOCK_BINARY="$T/lib/coco-unlock.static" COCO_UNLOCK_PLUGIN="$T/lib/plugin.so" \
+	HOOKS_LIST="$ARCH_HOOKS" SYSTEMD_HOOK_SOURCED=1
+libdir=$(dirname "$(ls /usr/lib/*/libcryptsetup.so.12 /usr/lib/libcryptsetup.so.12 2>/dev/null | head -n 1)")
+tap_check "systemd image: the token plugin where libcryptsetup looks ($libdir/cryptsetup)" \
+	has_line "$R" "add_binary $T/lib/plugin.so $libdir/cryptsetup/libcryptsetup-token-coco-efi-secret.so"
 
 # --- refusals --------------------------------------------------------------------
 R=$T/busybox
