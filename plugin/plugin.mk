@@ -57,3 +57,8 @@ install: install-plugin
 .PHONY: install-plugin
 install-plugin: $(PLUGIN)
 	install -D -m 0644 $(PLUGIN) $(DESTDIR)$(TOKENDIR)/$(PLUGIN_NAME)
+
+# The bare harness boot: cryptsetup open through the plugin
+# (tests/boot/test-plugin.sh; the dracut one is in dracut-module/dracut.mk).
+BOOT_TESTS += tests/boot/test-plugin.sh
+boot-prereqs: $(PLUGIN)

@@ -6,14 +6,16 @@
 #           did not happen) and the project's shell tools
 #   agent   the real coco-unlock binary against LUKS image files (--dry-run)
 #   secret  coco-secret (tables, enrollment)
+#   plugin  the token plugin under the cryptsetup CLI, found through a
+#           private mount namespace (tests/plugin/)
 #   hooks   the mkinitcpio hook against mkinitcpio's documented contract, the
 #           initramfs-tools hook and scripts in fake images (tests/initramfs-tools)
-#   asan    unit + agent + secret again, built with ASan and UBSan
+#   asan    unit + agent + secret + plugin again, built with ASan and UBSan
 #   fuzz    each libFuzzer target for 12 s (tests/fuzz/fuzz.mk)
 #   static  the hostile-host agent test again, with the static build
 #   boot-6.1, boot-6.12  QEMU boots with a real kernel's efi_secret, on
 #           Debian 12's two kernel lines (BOOT_KERNELS)
-# Other fragments add to SECRET_TESTS, BOOT_TESTS and CHECK_DEPS.
+# Other fragments add to SECRET_TESTS, PLUGIN_TESTS, BOOT_TESTS and CHECK_DEPS.
 
 RUN_TESTS := tests/run-tests.sh
 RESULTS = $(BUILD)/test-results
@@ -24,6 +26,7 @@ SCRIPT_TESTS := $(sort $(wildcard tests/scripts/test-*.sh))
 # The agent tests the static build (what initramfs images ship) runs too.
 STATIC_AGENT_TESTS := tests/agent/test-hostile.sh
 SECRET_TESTS ?=
+PLUGIN_TESTS ?=
 HOOK_TESTS ?=
 BOOT_TESTS ?=
 BOOT_COCO_UNLOCK ?= $(abspath $(BUILD))/coco-unlock
@@ -52,9 +55,10 @@ check:
 	-@$(call test_env,$(BUILD),0) $(RUN_TESTS) --phase scripts --results $(RESULTS) $(SCRIPT_TESTS)
 	-@$(call test_env,$(BUILD),0) $(RUN_TESTS) --phase agent --results $(RESULTS) $(AGENT_TESTS)
 	$(if $(SECRET_TESTS),-@$(call test_env,$(BUILD),0) $(RUN_TESTS) --phase secret --results $(RESULTS) $(SECRET_TESTS))
+	$(if $(PLUGIN_TESTS),-@$(call test_env,$(BUILD),0) $(RUN_TESTS) --phase plugin --results $(RESULTS) $(PLUGIN_TESTS))
 	$(if $(HOOK_TESTS),-@$(call test_env,$(BUILD),0) $(RUN_TESTS) --phase hooks --results $(RESULTS) $(HOOK_TESTS))
 	-@$(call test_env,build-asan,1) $(RUN_TESTS) --phase asan --results $(RESULTS) \
-		$(addprefix build-asan/tests/,$(UNIT_TEST_NAMES)) $(AGENT_TESTS) $(SECRET_TESTS)
+		$(addprefix build-asan/tests/,$(UNIT_TEST_NAMES)) $(AGENT_TESTS) $(SECRET_TESTS) $(PLUGIN_TESTS)
 	$(if $(FUZZ_TARGETS),-@if $(MAKE) --no-print-directory fuzz-build >/dev/null; then \
 		TOP=$(CURDIR) FUZZ_DIR=$(abspath $(BUILD))/fuzz FUZZ_SECONDS=12 FUZZ_TARGETS="$(FUZZ_TARGETS)" \
 		$(RUN_TESTS) --phase fuzz --results $(RESULTS) tests/fuzz/test-fuzz.sh; \

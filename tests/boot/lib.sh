@@ -295,25 +295,35 @@ modules_closure() {
 # boot_initramfs: the test initramfs (cpio newc, gzip) with busybox,
 # $COCO_UNLOCK and its libraries, cryptsetup (for the manual mode),
 # efi_secret and dm-crypt with their dependencies, and tests/boot/init.
+# With BOOT_PLUGIN=FILE, the coco-efi-secret token plugin FILE too, where
+# libcryptsetup looks (a fixture of its own, initrd-plugin.img).
 # Sets INITRD. Needs boot_kernel first.
 boot_initramfs() {
 	FIX=$BOOT_WORK/fixtures
-	INITRD=$FIX/initrd.img
+	local fx=initrd${BOOT_PLUGIN:+-plugin}
+	INITRD=$FIX/$fx.img
 	mkdir -p "$FIX"
 	[ -x "$COCO_UNLOCK" ] || { boot_die "no coco-unlock binary at $COCO_UNLOCK"; return 1; }
 	local inputs=("$BOOT_SRC/lib.sh" "$BOOT_SRC/init" "$COCO_UNLOCK" /bin/busybox
-		"$KERNEL_DIR" "$(command -v cryptsetup || echo none)")
+		"$KERNEL_DIR" "$(command -v cryptsetup || echo none)" ${BOOT_PLUGIN:+"$BOOT_PLUGIN"})
 	(
 		flock 8
-		fixture_fresh initrd "${inputs[@]}" && exit 0
-		local start=$SECONDS root=$FIX/initrd-tree m moddir
-		rm -rf "$root" "$FIX/initrd.stamp"
+		fixture_fresh "$fx" "${inputs[@]}" && exit 0
+		local start=$SECONDS root=$FIX/$fx-tree m moddir lib
+		rm -rf "$root" "$FIX/$fx.stamp"
 		mkdir -p "$root"/{proc,sys,dev,run/cryptsetup,tmp,newroot,etc,mnt}
 		busybox_tree "$root" || exit 1
 		install -m 0755 "$BOOT_SRC/init" "$root/init"
 		copy_with_libs "$root" "$COCO_UNLOCK" sbin/coco-unlock || exit 1
 		if command -v cryptsetup >/dev/null; then
 			copy_with_libs "$root" "$(command -v cryptsetup)" sbin/cryptsetup || exit 1
+		fi
+		if [ -n "${BOOT_PLUGIN:-}" ]; then
+			# The directory compiled into libcryptsetup (strings of the library).
+			lib=$(ldconfig -p | awk '/libcryptsetup\.so\.12 .*x86-64/ { print $NF; exit }')
+			lib=$(strings "$lib" | grep -m1 -E '^/(usr/)?lib[^ ]*/cryptsetup$') ||
+				{ boot_die "libcryptsetup names no plugin directory"; exit 1; }
+			copy_with_libs "$root" "$BOOT_PLUGIN" "$lib/libcryptsetup-token-coco-efi-secret.so" || exit 1
 		fi
 		# coco-unlock logs to /dev/kmsg when this file exists.
 		printf 'NAME="coco-unlock boot test initramfs"\nID=coco-test\n' >"$root/etc/initrd-release"
@@ -328,9 +338,9 @@ boot_initramfs() {
 			cpio --quiet -o -H newc -R 0:0 | gzip -6 >"$INITRD.tmp") || exit 1
 		mv "$INITRD.tmp" "$INITRD"
 		rm -rf "$root"
-		fixture_done initrd "${inputs[@]}"
+		fixture_done "$fx" "${inputs[@]}"
 		boot_log "initramfs made in $((SECONDS - start)) s: $(stat -c %s "$INITRD") bytes"
-	) 8>"$FIX/initrd.lock"
+	) 8>"$FIX/$fx.lock"
 }
 
 # mkinitcpio_image IMG HOOK...: an initramfs built and laid out as mkinitcpio

@@ -104,7 +104,9 @@ dracut_common_opts() {
 # dracut_image NAME [--guest-crypttab FILE] DRACUT-ARG...: builds (or reuses)
 # $DRACUT_WORK/images/NAME.img with COCO_UNLOCK as the module's binary;
 # sets IMAGE. --guest-crypttab: dracut sees FILE as /etc/crypttab
-# (dracut_with_crypttab; the host's /etc is untouched).
+# (dracut_with_crypttab; the host's /etc is untouched). The module also
+# sees COCO_UNLOCK_PLUGIN (the token plugin to add) and
+# coco_unlock_service (no: leave coco-unlock.service out) when set.
 dracut_image() {
 	local name=$1 crypttab='' hash
 	shift
@@ -119,6 +121,8 @@ dracut_image() {
 	# shellcheck disable=SC2046 # one word per file of the module
 	hash=$(fixture_hash "${DRACUT_OPTS[@]}" "$@" "$COCO_UNLOCK" "$KERNEL_DIR" \
 		"${crypttab:-no-crypttab}" $(find "$DRACUT_MODULE_SRC" -type f | LC_ALL=C sort) \
+		"plugin=${COCO_UNLOCK_PLUGIN:-}" ${COCO_UNLOCK_PLUGIN:+"$COCO_UNLOCK_PLUGIN"} \
+		"service=${coco_unlock_service:-}" \
 		"$(dpkg-query -W -f='${Version}' dracut-core 2>/dev/null)")
 	if [ -f "$IMAGE" ] && [ "$(cat "$IMAGE.stamp" 2>/dev/null)" = "$hash" ]; then
 		return 0
@@ -127,8 +131,9 @@ dracut_image() {
 	local start=$SECONDS log=$DRACUT_WORK/images/$name.log
 	rm -f "$IMAGE" "$IMAGE.stamp"
 	local cmd=(env dracutbasedir="$DRACUT_BASE" COCO_UNLOCK_BINARY="$COCO_UNLOCK"
+		COCO_UNLOCK_PLUGIN="${COCO_UNLOCK_PLUGIN:-}" coco_unlock_service="${coco_unlock_service:-}"
 		"$DRACUT_BASE/dracut.sh" "${DRACUT_OPTS[@]}" "$@" "$IMAGE.tmp")
-	[ -x "$DRACUT_BASE/dracut.sh" ] || cmd[3]=$(command -v dracut)
+	[ -x "$DRACUT_BASE/dracut.sh" ] || cmd[5]=$(command -v dracut)
 	if [ -n "$crypttab" ]; then
 		dracut_with_crypttab "$crypttab" "${cmd[@]}" >"$log" 2>&1
 	else
