@@ -57,6 +57,8 @@ install: install-plugin
 .PHONY: install-plugin
 install-plugin: $(PLUGIN)
 	install -D -m 0644 $(PLUGIN) $(DESTDIR)$(TOKENDIR)/$(PLUGIN_NAME)
+	install -D -m 0644 plugin/$(basename $(PLUGIN_NAME)).8 \
+		$(DESTDIR)$(MANDIR)/man8/$(basename $(PLUGIN_NAME)).8
 
 # The bare harness boot: cryptsetup open through the plugin
 # (tests/boot/test-plugin.sh; the dracut one is in dracut-module/dracut.mk).
