@@ -14,6 +14,6 @@ install-dracut:
 
 # Boot tests (issue 5): images built by the host's dracut with this module,
 # booted in the QEMU harness (tests/boot/lib.sh). See tests/dracut/lib.sh.
-BOOT_TESTS += tests/dracut/test-shell.sh tests/dracut/test-systemd.sh tests/dracut/test-plugin.sh \
+BOOT_TESTS += tests/dracut/test-shell.sh tests/dracut/test-systemd.sh tests/dracut/test-systemd-plugin.sh \
 	tests/dracut/test-hostonly.sh
 CHECK_DEPS += dracut

@@ -17,7 +17,7 @@ OTHER=e6f5a162-d67f-4750-a67c-5d065f2a9910
 GUID_PLUG=5c0c0e5e-7a1b-4c2d-9e3f-0a1b2c3d4e5f
 PROMPT='Please enter passphrase for disk'
 
-dracut_test_start plugin
+dracut_test_start systemd-plugin
 if [ ! -f "$PLUGIN" ] || [ ! -x "${COCO_SECRET:-}" ]; then
 	tap_not_ok "the plugin and coco-secret are built ($PLUGIN, ${COCO_SECRET:-unset})"
 	tap_done
