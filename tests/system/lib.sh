@@ -82,8 +82,15 @@ sys_base_root() {
 
 # sys_deb: sets DEB to the package, or fails saying how to make it.
 sys_deb() {
-	DEB=${DEB:-$(ls "$BUILD"/deb/coco-unlock_*_amd64.deb 2>/dev/null | head -n 1)}
-	[ -n "$DEB" ] && [ -f "$DEB" ] || { boot_die "no package in $BUILD/deb (make deb)"; return 1; }
+	local f
+	if [ -z "${DEB:-}" ]; then
+		# make deb empties the directory first: one version in it.
+		for f in "$BUILD"/deb/coco-unlock_*_amd64.deb; do DEB=$f; done
+	fi
+	if [ -z "${DEB:-}" ] || [ ! -f "$DEB" ]; then
+		boot_die "no package in $BUILD/deb (make deb)"
+		return 1
+	fi
 }
 
 # sys_system VARIANT: the system of that variant, built or reused; sets
@@ -193,6 +200,11 @@ sys_list() {
 	esac
 }
 
+# sys_lacks LIST WORD: LIST (a listing that is not empty) never says WORD.
+sys_lacks() {
+	[ -s "$1" ] && ! grep -q -- "$2" "$1"
+}
+
 # sys_image_checks: the image has coco-unlock and the same system's image
 # made before the package did not; their sizes.
 sys_image_checks() {
@@ -201,7 +213,7 @@ sys_image_checks() {
 	tap_check "the initramfs has coco-unlock" grep -q 'usr/sbin/coco-unlock$' "$SYS_DIR/initrd.list"
 	tap_check "the initramfs has efi_secret" grep -q 'efi_secret\.ko' "$SYS_DIR/initrd.list"
 	tap_check "the image made before the package has no coco-unlock" \
-		sh -c '[ -s "$1" ] && ! grep -q coco-unlock "$1"' sh "$SYS_DIR/initrd-without.list"
+		sys_lacks "$SYS_DIR/initrd-without.list" coco-unlock
 	SIZE_WITH=$(stat -c %s "$SYS_DIR/initrd.img")
 	SIZE_WITHOUT=$(stat -c %s "$SYS_DIR/initrd-without.img")
 	tap_diag "initramfs: $SIZE_WITHOUT bytes without coco-unlock, $SIZE_WITH with it" \
@@ -219,9 +231,9 @@ sys_state_ok() {
 	state=$(grep -aoE '^SYSTEM-STATE [a-z-]+' "$RUN/serial.txt" | head -n 1 | cut -d' ' -f2)
 	[ "$state" = running ] && return 0
 	[ "$state" = degraded ] || return 1
-	for unit in $(grep -aoE '^FAILED-UNIT [^ ]+' "$RUN/serial.txt" | cut -d' ' -f2); do
+	while read -r _ unit; do
 		case " $SYS_EXPECTED_FAILED " in *" $unit "*) ;; *) return 1 ;; esac
-	done
+	done < <(grep -aE '^FAILED-UNIT ' "$RUN/serial.txt")
 }
 
 # sys_real_system_checks COCO_ERE: systemd in the real root, multi-user
