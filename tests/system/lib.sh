@@ -19,7 +19,7 @@
 #                                     initrd-without.img (the same system's
 #                                     image before the package), sizes;
 #                                     remade when an input changes
-#   $SYS_WORK/runs/NAME/              one directory per boot
+#   $SYS_WORK/runs/VARIANT-NAME/      one directory per boot
 #
 # Serial lines of the real root's report (tests/system/report, run by a
 # systemd unit after multi-user.target), besides the harness's:
@@ -126,11 +126,11 @@ sys_system() {
 	) 8>"$SYS_DIR/system.lock"
 }
 
-# sys_run NAME: a fresh run directory RUN=$SYS_WORK/runs/NAME, with the
+# sys_run NAME: a fresh run directory RUN=$SYS_WORK/runs/VARIANT-NAME, with the
 # output disk the report writes the journal to (out.img, 32 MiB, the only
 # disk QEMU may write: the root image stays as it is).
 sys_run() {
-	RUN=$SYS_WORK/runs/$1
+	RUN=$SYS_WORK/runs/$SYS_VARIANT-$1
 	rm -rf "$RUN"
 	mkdir -p "$RUN"
 	truncate -s 32M "$RUN/out.img"
