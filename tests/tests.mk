@@ -26,6 +26,8 @@ STATIC_AGENT_TESTS := tests/agent/test-hostile.sh
 SECRET_TESTS ?=
 HOOK_TESTS ?=
 BOOT_TESTS ?=
+# Files the boot tests need beyond boot-prereqs (the package, system.mk).
+BOOT_TEST_PREREQS ?=
 BOOT_COCO_UNLOCK ?= $(abspath $(BUILD))/coco-unlock
 CHECK_DEPS ?=
 # Programs a phase's tests need built.
@@ -59,7 +61,7 @@ check:
 		TOP=$(CURDIR) FUZZ_DIR=$(abspath $(BUILD))/fuzz FUZZ_SECONDS=12 FUZZ_TARGETS="$(FUZZ_TARGETS)" \
 		$(RUN_TESTS) --phase fuzz --results $(RESULTS) tests/fuzz/test-fuzz.sh; \
 	else echo "fuzz 0 1 0" >>$(RESULTS); echo "fuzz: building the fuzz targets failed"; fi)
-	$(if $(BOOT_TESTS),-@if $(MAKE) --no-print-directory boot-prereqs; then \
+	$(if $(BOOT_TESTS),-@if $(MAKE) --no-print-directory boot-prereqs $(BOOT_TEST_PREREQS); then \
 		$(call test_env,$(BUILD),0) COCO_UNLOCK=$(BOOT_COCO_UNLOCK) $(RUN_TESTS) --phase static --results $(RESULTS) $(STATIC_AGENT_TESTS); \
 		for k in $(BOOT_KERNELS); do \
 			KERNEL_SERIES=$$k $(call test_env,$(BUILD),0) COCO_UNLOCK=$(BOOT_COCO_UNLOCK) \
