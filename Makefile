@@ -70,6 +70,7 @@ include agent/agent.mk
 -include dracut-module/dracut.mk
 -include mkinitcpio-hook/mkinitcpio.mk
 -include initramfs-tools/initramfs-tools.mk
+-include tests/system/system.mk
 -include tests/fuzz/fuzz.mk
 include tests/tests.mk
 

@@ -147,6 +147,7 @@ struct options {
 	const char *state_dir;		/* --state-dir: instead of /run/coco-unlock */
 	bool dry_run;
 	bool wipe_only;
+	bool log_kmsg;		/* --log-kmsg: the kernel log without /etc/initrd-release */
 };
 
 

@@ -31,11 +31,16 @@ static void load_device_mapper(const struct options *opts)
 		log_debug("cannot load dm_crypt: %s", strerror(-r));
 }
 
-/* In the initramfs messages go to the kernel log, elsewhere to stderr. */
+/*
+ * In the initramfs messages go to the kernel log (and from there to the
+ * journal), elsewhere to stderr. initramfs-tools images have no
+ * /etc/initrd-release: their scripts ask with --log-kmsg.
+ */
 static bool log_to_kmsg(const struct options *opts)
 {
-	return opts->secrets_dir == NULL && access("/etc/initrd-release", F_OK) == 0 &&
-	       access("/dev/kmsg", W_OK) == 0;
+	bool initramfs = opts->secrets_dir == NULL && access("/etc/initrd-release", F_OK) == 0;
+
+	return (opts->log_kmsg || initramfs) && access("/dev/kmsg", W_OK) == 0;
 }
 
 /* Volume keys are at most 512 bits; room to spare. */

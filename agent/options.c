@@ -22,6 +22,8 @@ static void print_help(void)
 	       "coco-efi-secret token, unlocks them and unlinks the secrets it used.\n"
 	       "\n"
 	       "  --wipe-only          only unlink the secrets (late hook before switch_root)\n"
+	       "  --log-kmsg           log to the kernel log (/dev/kmsg) even without\n"
+	       "                       /etc/initrd-release (initramfs-tools images)\n"
 	       "  --dry-run            check keys without activating (no device-mapper needed)\n"
 	       "  --secrets-dir DIR    read secrets from DIR: no module load, no mount, no\n"
 	       "                       securityfs check\n"
@@ -52,6 +54,7 @@ enum {
 	OPT_STATE_DIR,
 	OPT_DRY_RUN,
 	OPT_WIPE_ONLY,
+	OPT_LOG_KMSG,
 };
 
 static const struct option long_options[] = {
@@ -63,6 +66,7 @@ static const struct option long_options[] = {
 	{ "state-dir", required_argument, NULL, OPT_STATE_DIR },
 	{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
 	{ "wipe-only", no_argument, NULL, OPT_WIPE_ONLY },
+	{ "log-kmsg", no_argument, NULL, OPT_LOG_KMSG },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -114,6 +118,9 @@ int options_parse(int argc, char **argv, struct options *opts)
 			break;
 		case OPT_WIPE_ONLY:
 			opts->wipe_only = true;
+			break;
+		case OPT_LOG_KMSG:
+			opts->log_kmsg = true;
 			break;
 		case 'h':
 			print_help();

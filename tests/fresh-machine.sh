@@ -19,12 +19,14 @@
 #   private mount namespace, so nothing is mounted on this machine and a
 #   killed run leaves no mount behind.
 # - Shared, read-only: the slow build artifacts cached here and keyed by
-#   their inputs (the test kernel, kernel-KEY/, and the static libraries,
-#   static-KEY/), each bind-mounted read-only at the same path inside. The
-#   root computes its own keys from its own packages: an artifact whose
-#   inputs differ there is not found and is built inside. Artifacts the
-#   root built are copied back into this machine's cache after the run, by
-#   this script (the root never writes here), so the next run is warm.
+#   their inputs (the test kernel, kernel-KEY/, the static libraries,
+#   static-KEY/, and the real-system boots' Debian roots,
+#   debian-root-VARIANT-KEY/), each bind-mounted read-only at the same
+#   path inside. The root computes its own keys from its own packages: an
+#   artifact whose inputs differ there is not found and is built inside.
+#   Artifacts the root built are copied back into this machine's cache
+#   after the run, by this script (the root never writes here), so the
+#   next run is warm.
 # - Output: the whole log in build/fresh/last.log, the root's test logs in
 #   build/fresh/test-logs/, the last lines on stdout; the command's status.
 #
@@ -110,7 +112,7 @@ git clone -q "$TOP" "$ROOT/root/coco-unlock"
 # stamps name them). Only complete ones.
 mkdir -p "$ROOT$CACHE"
 shared=()
-for d in "$CACHE"/kernel-* "$CACHE"/static-*; do
+for d in "$CACHE"/kernel-* "$CACHE"/static-* "$CACHE"/debian-root-*; do
 	[ -d "$d" ] && { [ -e "$d/done" ] || [ -e "$d/.complete" ]; } || continue
 	mkdir -p "$ROOT$d"
 	mount --bind "$d" "$ROOT$d"
@@ -136,7 +138,7 @@ secs=$((SECONDS - start))
 rm -rf "$TOP/build/fresh/test-logs"
 [ -d "$ROOT/root/coco-unlock/build/test-logs" ] &&
 	cp -a "$ROOT/root/coco-unlock/build/test-logs" "$TOP/build/fresh/"
-for d in "$ROOT$CACHE"/kernel-* "$ROOT$CACHE"/static-*; do
+for d in "$ROOT$CACHE"/kernel-* "$ROOT$CACHE"/static-* "$ROOT$CACHE"/debian-root-*; do
 	[ -d "$d" ] && { [ -e "$d/done" ] || [ -e "$d/.complete" ]; } || continue
 	[ -e "$CACHE/$(basename "$d")" ] && continue
 	cp -a "$d" "$CACHE/" && say "kept the root's $(basename "$d") in $CACHE"

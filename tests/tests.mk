@@ -29,6 +29,8 @@ SECRET_TESTS ?=
 PLUGIN_TESTS ?=
 HOOK_TESTS ?=
 BOOT_TESTS ?=
+# Files the boot tests need beyond boot-prereqs (the package, system.mk).
+BOOT_TEST_PREREQS ?=
 BOOT_COCO_UNLOCK ?= $(abspath $(BUILD))/coco-unlock
 CHECK_DEPS ?=
 # Programs a phase's tests need built.
@@ -63,14 +65,14 @@ check:
 		TOP=$(CURDIR) FUZZ_DIR=$(abspath $(BUILD))/fuzz FUZZ_SECONDS=12 FUZZ_TARGETS="$(FUZZ_TARGETS)" \
 		$(RUN_TESTS) --phase fuzz --results $(RESULTS) tests/fuzz/test-fuzz.sh; \
 	else echo "fuzz 0 1 0" >>$(RESULTS); echo "fuzz: building the fuzz targets failed"; fi)
-	$(if $(BOOT_TESTS),-@if $(MAKE) --no-print-directory boot-prereqs; then \
+	$(if $(BOOT_TESTS),-@if $(MAKE) --no-print-directory boot-prereqs $(BOOT_TEST_PREREQS); then \
 		$(call test_env,$(BUILD),0) COCO_UNLOCK=$(BOOT_COCO_UNLOCK) $(RUN_TESTS) --phase static --results $(RESULTS) $(STATIC_AGENT_TESTS); \
 		for k in $(BOOT_KERNELS); do \
 			KERNEL_SERIES=$$k $(call test_env,$(BUILD),0) COCO_UNLOCK=$(BOOT_COCO_UNLOCK) \
 				$(RUN_TESTS) --phase boot-$$k --timeout 1800 --results $(RESULTS) $(BOOT_TESTS); \
 		done; \
 		$(if $(filter 6.12,$(BOOT_KERNELS)),,echo "boot-6.12 0 0 1" >>$(RESULTS); \
-			echo "boot-6.12: skipped (BOOT_KERNELS=$(BOOT_KERNELS); make check runs 6.1 and 6.12 by default)";) \
+			echo "boot-6.12: skipped (BOOT_KERNELS=$(BOOT_KERNELS); make check BOOT_KERNELS=\"6.1 6.12\" runs both, as .ci/run does)";) \
 	else echo "boot 0 1 0" >>$(RESULTS); echo "boot: building the boot prerequisites failed"; fi)
 	@$(RUN_TESTS) --total --results $(RESULTS)
 
@@ -78,7 +80,7 @@ check:
 # clone of the committed tree: what .ci/run runs. See tests/fresh-machine.sh.
 .PHONY: check-fresh
 check-fresh:
-	@CACHE="$(CACHE)" tests/fresh-machine.sh 'make check'
+	@CACHE="$(CACHE)" tests/fresh-machine.sh 'make check BOOT_KERNELS="$(BOOT_KERNELS)"'
 
 # Figures, not tests: sizes and times printed for the record.
 BENCHES ?=

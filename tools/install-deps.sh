@@ -4,7 +4,7 @@
 # to install and fails.
 #
 #   install-deps.sh GROUP...   (build, test, boot, static, dracut, initramfs-tools,
-#                              fuzz, fresh, deb)
+#                              fuzz, fresh, deb, system)
 set -eu
 
 pkgs=
@@ -23,6 +23,8 @@ for group in "$@"; do
 	deb) pkgs="$pkgs debhelper dpkg-dev lintian git" ;;
 	fuzz) pkgs="$pkgs clang libclang-rt-14-dev" ;;
 	fresh) pkgs="$pkgs debootstrap git util-linux debian-archive-keyring" ;;
+	# The real-system boots (tests/system): Debian 12 roots made here.
+	system) pkgs="$pkgs debootstrap debian-archive-keyring util-linux" ;;
 	*) echo "install-deps.sh: unknown group '$group'" >&2; exit 2 ;;
 	esac
 done

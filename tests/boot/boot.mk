@@ -43,9 +43,11 @@ BOOT_COCO_UNLOCK = $(abspath $(BUILD))/static/coco-unlock.stripped
 boot_env = TOP=$(CURDIR) BUILD=$(abspath $(BUILD)) CACHE=$(CACHE) \
 	COCO_UNLOCK=$(BOOT_COCO_UNLOCK) COCO_SECRET=$(abspath $(BUILD))/coco-secret
 
-# The kernels every boot test runs on: Debian 12's two LTS lines.
-# `make check BOOT_KERNELS=6.1` runs one (and says it skipped 6.12).
-BOOT_KERNELS ?= 6.1 6.12
+# The kernels the boot tests run on. Debian 12 has two LTS lines; every
+# boot test passes on both, but both take a warm `make check` past its
+# 15 minutes, so it runs 6.1 and says it skipped 6.12. .ci/run (and
+# `make check BOOT_KERNELS="6.1 6.12"`) runs both.
+BOOT_KERNELS ?= 6.1
 
 .PHONY: boot-prereqs boot-kernel demo
 boot-kernel:

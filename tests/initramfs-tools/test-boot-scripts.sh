@@ -75,7 +75,7 @@ boot() {
 # --- local-top: unlock -----------------------------------------------------
 boot '/scripts/local-top/coco-unlock; echo "status=$?"'
 tap_is "local-top: modprobe dm_crypt and AF_ALG, then coco-unlock with the image crypttab" \
-	"modprobe -a -q dm_crypt af_alg algif_hash algif_skcipher|coco-unlock --crypttab $TAB" \
+	"modprobe -a -q dm_crypt af_alg algif_hash algif_skcipher|coco-unlock --log-kmsg --crypttab $TAB" \
 	"$(joined "$R/log")"
 tap_is "local-top: exit 0 on success, silently" "status=0" "$(cat "$T/out")"
 for rc in 1 2 3 4 139; do
@@ -96,7 +96,7 @@ tap_check "local-top: a failing modprobe does not stop coco-unlock" \
 mv "$R$TAB" "$T/saved-tab"
 boot '/scripts/local-top/coco-unlock'
 tap_is "local-top: no image crypttab: coco-unlock without --crypttab (a missing one would be an error)" \
-	"coco-unlock " "$(grep '^coco-unlock' "$R/log")"
+	"coco-unlock --log-kmsg" "$(grep '^coco-unlock' "$R/log")"
 mv "$R/usr/sbin/coco-unlock" "$T/saved-stub"
 boot '/scripts/local-top/coco-unlock; echo "status=$?"'
 tap_check "local-top: coco-unlock missing: still exit 0" grep -qx "status=0" "$T/out"
@@ -106,7 +106,7 @@ mv "$T/saved-tab" "$R$TAB"
 # --- init-bottom: wipe -----------------------------------------------------
 boot '/scripts/init-bottom/coco-unlock; echo "status=$?"'
 tap_is "init-bottom: coco-unlock --wipe-only with the same crypttab" \
-	"coco-unlock --wipe-only --crypttab $TAB" "$(joined "$R/log")"
+	"coco-unlock --wipe-only --log-kmsg --crypttab $TAB" "$(joined "$R/log")"
 tap_is "init-bottom: exit 0, silently" "status=0" "$(cat "$T/out")"
 boot '/scripts/init-bottom/coco-unlock; echo "status=$?"' STUB_RC_COCO_UNLOCK=4
 tap_check "init-bottom: failing --wipe-only: exit 0 (run-init goes on)" grep -qx "status=0" "$T/out"
@@ -152,7 +152,7 @@ boot '. /scripts/functions
 	run_scripts /scripts/init-bottom
 	echo run-init >>/log'
 tap_is "order: devices, unlock, cryptroot, root mounted, udev, wipe, run-init" \
-	"mdadm|lvm2|modprobe -a -q dm_crypt af_alg algif_hash algif_skcipher|coco-unlock --crypttab $TAB|cryptroot|mountroot|udev|coco-unlock --wipe-only --crypttab $TAB|run-init" \
+	"mdadm|lvm2|modprobe -a -q dm_crypt af_alg algif_hash algif_skcipher|coco-unlock --log-kmsg --crypttab $TAB|cryptroot|mountroot|udev|coco-unlock --wipe-only --log-kmsg --crypttab $TAB|run-init" \
 	"$(grep -v '^zz-other' "$R/log" | joined /dev/stdin)"
 
 tap_done

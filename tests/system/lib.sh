@@ -1,0 +1,261 @@
+# shellcheck shell=bash
+# Real-system boot tests (issue 12): a Debian 12 system made with
+# debootstrap, with coco-unlock's package installed by apt, the test
+# kernel's modules, and the initramfs made inside it by the distribution's
+# own command (update-initramfs, dracut); its root file system in a LUKS2
+# image, booted in the QEMU harness of tests/boot/lib.sh (sourced here)
+# with the injected secret.
+#
+# Environment as for tests/boot: TOP, BUILD, CACHE, plus DEB (the package;
+# default $BUILD/deb/coco-unlock_VERSION_amd64.deb). Root only (debootstrap,
+# chroot, mounts in a private namespace).
+#
+# Made here:
+#   $CACHE/debian-root-VARIANT-KEY/   the debootstrapped root (make-root.sh),
+#                                     keyed by make-root.sh, the mirror and
+#                                     debootstrap's version; made once
+#   $SYS_WORK/VARIANT/                the system made from it: root.img
+#                                     (LUKS2), initrd.img and
+#                                     initrd-without.img (the same system's
+#                                     image before the package), sizes;
+#                                     remade when an input changes
+#   $SYS_WORK/runs/VARIANT-NAME/      one directory per boot
+#
+# Serial lines of the real root's report (tests/system/report, run by a
+# systemd unit after multi-user.target), besides the harness's:
+#   REAL-PID1 <comm>            what runs as PID 1
+#   REAL-ROOT <source>          what / is mounted from
+#   SYSTEM-STATE <state>        systemctl is-system-running --wait
+#   FAILED-UNIT <unit>          one per failed unit
+#   JOURNAL: <line>             journalctl -b -t coco-unlock
+#   JOURNAL-LINES <n>           how many lines the whole journal has
+#   root: SECRET-GONE|SECRET-PRESENT <guid>, root: SECRETS-DIR present|absent
+#   GUEST-DONE                  before systemctl poweroff
+# The whole journal, in journalctl's export format (every field), is
+# written gzip'd to the third disk, for the secret-bytes check.
+
+# A real Debian boot under TCG takes 35-50 s here; a prompt that no one
+# answers (a broken happy path) must not hold make check much longer.
+BOOT_TIMEOUT=${BOOT_TIMEOUT:-180}
+. "$TOP/tests/boot/lib.sh"
+. "$TOP/tests/dracut/lib.sh"
+
+SYS_SRC=$TOP/tests/system
+SYS_WORK=${SYS_WORK:-$BUILD/system}
+SYS_SUITE=bookworm
+# The root's file system: the debootstrapped system (about 220-260 MiB) and
+# room for a boot's journal and logs.
+SYS_FS_MIB=${SYS_FS_MIB:-400}
+
+sys_log() { echo "# system: $*" >&2; }
+
+# sys_mirror: the Debian 12 archive this machine's apt uses.
+sys_mirror() {
+	"$TOP/tools/apt-sources.sh" "$SYS_SUITE" | head -n 1
+}
+
+# sys_base_root VARIANT: sets BASE_ROOT to the cached debootstrapped root,
+# making it when the cache has none (2-4 minutes, downloads).
+sys_base_root() {
+	local variant=$1 mirror key
+	mirror=$(sys_mirror) || return 1
+	key=$({
+		echo "$variant $SYS_SUITE $mirror"
+		sha256sum <"$SYS_SRC/make-root.sh"
+		dpkg-query -W -f='${Version}\n' debootstrap
+	} | sha256sum | cut -c1-16)
+	BASE_ROOT=$CACHE/debian-root-$variant-$key
+	mkdir -p "$CACHE"
+	(
+		flock 9
+		[ -e "$BASE_ROOT/.complete" ] && exit 0
+		sys_log "debootstrap $SYS_SUITE ($variant) from $mirror into $BASE_ROOT (once)"
+		local start=$SECONDS
+		if ! "$SYS_SRC/make-root.sh" "$variant" "$BASE_ROOT" "$mirror" >"$BASE_ROOT.log" 2>&1; then
+			tail -n 20 "$BASE_ROOT.log" >&2
+			boot_die "debootstrap failed (log: $BASE_ROOT.log)"
+			exit 1
+		fi
+		sys_log "root made in $((SECONDS - start)) s: $(du -sm "$BASE_ROOT" | cut -f1) MiB"
+	) 9>"$BASE_ROOT.lock"
+}
+
+# sys_deb: sets DEB to the package, or fails saying how to make it.
+sys_deb() {
+	local f
+	if [ -z "${DEB:-}" ]; then
+		# make deb empties the directory first: one version in it.
+		for f in "$BUILD"/deb/coco-unlock_*_amd64.deb; do DEB=$f; done
+	fi
+	if [ -z "${DEB:-}" ] || [ ! -f "$DEB" ]; then
+		boot_die "no package in $BUILD/deb (make deb)"
+		return 1
+	fi
+}
+
+# sys_system VARIANT: the system of that variant, built or reused; sets
+# SYS_DIR (its directory: root.img, initrd.img, initrd-without.img,
+# build.log). Its inputs: the base root, the package, the kernel, the root
+# key and the scripts that make it.
+sys_system() {
+	local variant=$1
+	boot_kernel && boot_disks && sys_deb && sys_base_root "$variant" || return 1
+	SYS_DIR=$SYS_WORK/$variant
+	mkdir -p "$SYS_DIR"
+	local inputs=("$BASE_ROOT" "$DEB" "$KERNEL_DIR" "$FIX/root.key" "$SYS_SRC/lib.sh"
+		"$SYS_SRC/build-system.sh" "$SYS_SRC/report" "$BOOT_SRC/lib.sh" "$SYS_FS_MIB")
+	(
+		flock 8
+		stamp=$SYS_DIR/system.stamp
+		[ -f "$stamp" ] && [ "$(cat "$stamp")" = "$(fixture_hash "${inputs[@]}")" ] && exit 0
+		local start=$SECONDS tree=$SYS_DIR/tree
+		rm -rf "$tree" "$stamp" "$SYS_DIR"/*.img
+		sys_log "$variant: building the system (log: $SYS_DIR/build.log)"
+		cp -a "$BASE_ROOT" "$tree" && rm -f "$tree/.complete" || exit 1
+		if ! "$SYS_SRC/build-system.sh" "$variant" "$tree" "$SYS_DIR" "$KERNEL_DIR" "$DEB" \
+			"$ROOT_UUID" >"$SYS_DIR/build.log" 2>&1; then
+			tail -n 25 "$SYS_DIR/build.log" >&2
+			boot_die "$variant: building the system failed (log: $SYS_DIR/build.log)"
+			exit 1
+		fi
+		sys_log "$variant: system built in $((SECONDS - start)) s; $(du -sm "$tree" | cut -f1) MiB"
+		luks_image "$SYS_DIR/root.img" "$tree" "$ROOT_UUID" "$FIX/root.key" "$SYS_FS_MIB" || exit 1
+		rm -rf "$tree"
+		fixture_hash "${inputs[@]}" >"$stamp"
+		sys_log "$variant: system and LUKS2 image made in $((SECONDS - start)) s"
+	) 8>"$SYS_DIR/system.lock"
+}
+
+# sys_run NAME: a fresh run directory RUN=$SYS_WORK/runs/VARIANT-NAME, with the
+# output disk the report writes the journal to (out.img, 32 MiB, the only
+# disk QEMU may write: the root image stays as it is).
+sys_run() {
+	RUN=$SYS_WORK/runs/$SYS_VARIANT-$1
+	rm -rf "$RUN"
+	mkdir -p "$RUN"
+	truncate -s 32M "$RUN/out.img"
+	SYS_QEMU_ARGS="-drive if=virtio,format=raw,file=$RUN/out.img"
+}
+
+# sys_boot NAME CMDLINE_EXTRA TABLE: boots $SYS_DIR's kernel, initramfs and
+# root image (tap_boot: two checks), then unpacks the exported journal as
+# $RUN/journal.export.
+sys_boot() {
+	INITRD=$SYS_DIR/initrd.img
+	BOOT_QEMU_ARGS=$SYS_QEMU_ARGS tap_boot "$1" "$2" "$3" "$SYS_DIR/root.img"
+	sys_journal
+}
+
+# sys_boot_typed NAME CMDLINE_EXTRA TABLE PROMPT_ERE KEYFILE: the same with
+# KEYFILE typed at the first line matching PROMPT_ERE (dracut_boot_typed).
+sys_boot_typed() {
+	BOOT_QEMU_ARGS=$SYS_QEMU_ARGS dracut_boot_typed "$1" "$SYS_DIR/initrd.img" \
+		"$2" "$3" "$4" "$5" "$SYS_DIR/root.img"
+	sys_journal
+}
+
+# sys_journal: the journal the guest wrote to out.img (gzip, zero-padded),
+# or an empty file when there is none.
+sys_journal() {
+	gzip -dc <"$RUN/out.img" >"$RUN/journal.export" 2>/dev/null || :
+}
+
+# ---------------------------------------------------------------------------
+# Checks
+
+# sys_test_start VARIANT: the system or bail out; sets SYS_VARIANT and
+# SYS_MAPPER (the root's mapping name). These boots run on Debian 12's
+# 6.1 only: each costs minutes, and the kernel line is what the harness's
+# boots already cover twice (make check's time budget).
+sys_test_start() {
+	SYS_VARIANT=$1
+	case $SYS_VARIANT in
+	initramfs-tools) SYS_MAPPER=root ;;
+	dracut) SYS_MAPPER=luks-$ROOT_UUID ;;
+	esac
+	if [ "$KERNEL_SERIES" != 6.1 ]; then
+		tap_skip "real-system boot ($SYS_VARIANT) on $KERNEL_SERIES" \
+			"real-system boots run on kernel 6.1 only (time budget)"
+		tap_done
+		exit 0
+	fi
+	if [ "$(id -u)" != 0 ]; then
+		tap_skip "real-system boot ($SYS_VARIANT)" "needs root (debootstrap, chroot)"
+		tap_done
+		exit 0
+	fi
+	if ! { [ -f "$INJECTOR" ] && sys_system "$SYS_VARIANT"; }; then
+		tap_not_ok "$SYS_VARIANT: the system (debootstrap, package, kernel, initramfs, LUKS2 image)"
+		tap_done
+		exit 1
+	fi
+	tap_ok "$SYS_VARIANT: the system is built (log: $SYS_DIR/build.log)"
+}
+
+# sys_list IMAGE: the files of an initramfs, by the generator's own lister.
+sys_list() {
+	case $SYS_VARIANT in
+	initramfs-tools) lsinitramfs "$1" ;;
+	dracut) lsinitrd "$1" | awk '{ print $NF }' ;;
+	esac
+}
+
+# sys_lacks LIST WORD: LIST (a listing that is not empty) never says WORD.
+sys_lacks() {
+	[ -s "$1" ] && ! grep -q -- "$2" "$1"
+}
+
+# sys_image_checks: the image has coco-unlock and the same system's image
+# made before the package did not; their sizes.
+sys_image_checks() {
+	sys_list "$SYS_DIR/initrd.img" >"$SYS_DIR/initrd.list" 2>/dev/null
+	sys_list "$SYS_DIR/initrd-without.img" >"$SYS_DIR/initrd-without.list" 2>/dev/null
+	tap_check "the initramfs has coco-unlock" grep -q 'usr/sbin/coco-unlock$' "$SYS_DIR/initrd.list"
+	tap_check "the initramfs has efi_secret" grep -q 'efi_secret\.ko' "$SYS_DIR/initrd.list"
+	tap_check "the image made before the package has no coco-unlock" \
+		sys_lacks "$SYS_DIR/initrd-without.list" coco-unlock
+	SIZE_WITH=$(stat -c %s "$SYS_DIR/initrd.img")
+	SIZE_WITHOUT=$(stat -c %s "$SYS_DIR/initrd-without.img")
+	tap_diag "initramfs: $SIZE_WITHOUT bytes without coco-unlock, $SIZE_WITH with it" \
+		"(+$((SIZE_WITH - SIZE_WITHOUT)))"
+}
+
+# Units that fail in these guests for reasons of the test machine, not of
+# coco-unlock (none so far).
+SYS_EXPECTED_FAILED=${SYS_EXPECTED_FAILED:-}
+
+# sys_state_ok: the real system is running, or degraded with only
+# SYS_EXPECTED_FAILED units failed.
+sys_state_ok() {
+	local state unit
+	state=$(grep -aoE '^SYSTEM-STATE [a-z-]+' "$RUN/serial.txt" | head -n 1 | cut -d' ' -f2)
+	[ "$state" = running ] && return 0
+	[ "$state" = degraded ] || return 1
+	while read -r _ unit; do
+		case " $SYS_EXPECTED_FAILED " in *" $unit "*) ;; *) return 1 ;; esac
+	done < <(grep -aE '^FAILED-UNIT ' "$RUN/serial.txt")
+}
+
+# sys_real_system_checks COCO_ERE: systemd in the real root, multi-user
+# reached, coco-unlock's line COCO_ERE in journalctl -b, the used secret
+# gone.
+sys_real_system_checks() {
+	tap_serial "systemd runs as PID 1 in the real root" '^REAL-PID1 systemd$'
+	tap_serial "the real root is the mapping" "^REAL-ROOT /dev/mapper/$SYS_MAPPER\$"
+	grep -aE '^(SYSTEM-STATE|FAILED-UNIT) ' "$RUN/serial.txt" | sed 's/^/#   /'
+	tap_check "systemctl is-system-running: running (or degraded by expected units only)" sys_state_ok
+	tap_serial "journalctl -b has coco-unlock's lines" "^JOURNAL: .*$1"
+	tap_serial "the used secret is gone, seen from the real system" "^root: SECRET-GONE $GUID_DISK\$"
+}
+
+# sys_journal_no_secret_bytes KEYFILE...: no key's bytes in any field of
+# the boot's journal (the export the guest wrote; MESSAGE= proves it is one).
+sys_journal_no_secret_bytes() {
+	tap_absent_bytes "no secret bytes in the journal (every field)" "$RUN/journal.export" '^MESSAGE=' "$@"
+}
+
+# sys_figures TEXT: the sizes and TEXT, for the record.
+sys_figures() {
+	echo "$SYS_VARIANT: initramfs ${SIZE_WITHOUT:-?} bytes without coco-unlock, ${SIZE_WITH:-?} with it; $*" |
+		tee "$SYS_WORK/figures-$SYS_VARIANT.txt" | sed 's/^/# FIGURE: /'
+}

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# A real Debian 12 system with initramfs-tools and cryptsetup-initramfs:
+# coco-unlock's package installed with apt, the initramfs made in the
+# system by update-initramfs, the root file system in LUKS2. The injected
+# secret opens it before cryptroot, systemd runs the real root up to
+# multi-user.target, the secret is gone. A wrong secret: cryptroot's own
+# prompt, the passphrase typed on the serial console, the system comes up.
+set -u
+. "$TOP/tests/lib/tap.sh"
+. "$TOP/tests/system/lib.sh"
+
+sys_test_start initramfs-tools
+OTHER=e6f5a162-d67f-4750-a67c-5d065f2a9910
+ARGS="root=/dev/mapper/root ro cocotest.guids=$GUID_DISK,$OTHER"
+sys_image_checks
+
+# 1. The injected secret opens the root.
+sys_run happy
+secret_table "$RUN/table.bin" "$GUID_DISK=$FIX/root.key" "$OTHER=$FIX/other.key"
+sys_boot happy "$ARGS" "$RUN/table.bin"
+tap_serial "coco-unlock opened the root before cryptroot" "coco-unlock: root: unlocked /dev/vdb"
+tap_serial_not "no cryptroot prompt" 'Please unlock disk'
+sys_real_system_checks "coco-unlock: root: unlocked /dev/vdb"
+tap_serial "the unused secret is still there (wipe=used)" "^root: SECRET-PRESENT $OTHER\$"
+tap_no_secret_bytes "$FIX/root.key" "$FIX/other.key"
+sys_journal_no_secret_bytes "$FIX/root.key" "$FIX/other.key"
+T_HAPPY=$BOOT_SECONDS
+
+# 2. A wrong secret: cryptroot asks, the passphrase is typed.
+sys_run wrong
+secret_table "$RUN/table.bin" "$GUID_DISK=$FIX/wrong.key" "$OTHER=$FIX/other.key"
+sys_boot_typed wrong "$ARGS" "$RUN/table.bin" 'Please unlock disk root' "$FIX/root.key"
+tap_serial "coco-unlock left the root closed" "coco-unlock: root: .*left closed"
+tap_check "cryptroot's prompt appeared" test -n "$PROMPT_SECONDS"
+tap_serial "cryptroot opened the root with the typed passphrase" "cryptsetup: root: set up successfully"
+sys_real_system_checks "coco-unlock: root: .*left closed"
+tap_no_secret_bytes "$FIX/root.key" "$FIX/wrong.key" "$FIX/other.key"
+sys_journal_no_secret_bytes "$FIX/root.key" "$FIX/wrong.key" "$FIX/other.key"
+
+sys_figures "happy boot ${T_HAPPY:-?} s, wrong-secret boot ${BOOT_SECONDS:-?} s (prompt after ${PROMPT_SECONDS:-?} s)"
+tap_done
