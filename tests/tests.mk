@@ -12,6 +12,7 @@
 #           initramfs-tools hook and scripts in fake images (tests/initramfs-tools)
 #   asan    unit + agent + secret + plugin again, built with ASan and UBSan
 #   fuzz    each libFuzzer target for 12 s (tests/fuzz/fuzz.mk)
+#   package lintian on the package the real-system boots install (tools/deb)
 #   static  the hostile-host agent test again, with the static build
 #   boot-6.1, boot-6.12  QEMU boots with a real kernel's efi_secret, on
 #           Debian 12's two kernel lines (BOOT_KERNELS)
@@ -31,6 +32,9 @@ HOOK_TESTS ?=
 BOOT_TESTS ?=
 # Files the boot tests need beyond boot-prereqs (the package, system.mk).
 BOOT_TEST_PREREQS ?=
+# The package phase's tests and what they need built (the .deb).
+PACKAGE_TESTS ?=
+PACKAGE_TEST_PREREQS ?=
 BOOT_COCO_UNLOCK ?= $(abspath $(BUILD))/coco-unlock
 CHECK_DEPS ?=
 # Programs a phase's tests need built.
@@ -65,6 +69,9 @@ check:
 		TOP=$(CURDIR) FUZZ_DIR=$(abspath $(BUILD))/fuzz FUZZ_SECONDS=12 FUZZ_TARGETS="$(FUZZ_TARGETS)" \
 		$(RUN_TESTS) --phase fuzz --results $(RESULTS) tests/fuzz/test-fuzz.sh; \
 	else echo "fuzz 0 1 0" >>$(RESULTS); echo "fuzz: building the fuzz targets failed"; fi)
+	$(if $(PACKAGE_TESTS),-@if $(MAKE) --no-print-directory $(PACKAGE_TEST_PREREQS); then \
+		$(call test_env,$(BUILD),0) $(RUN_TESTS) --phase package --results $(RESULTS) $(PACKAGE_TESTS); \
+	else echo "package 0 1 0" >>$(RESULTS); echo "package: building the package failed"; fi)
 	$(if $(BOOT_TESTS),-@if $(MAKE) --no-print-directory boot-prereqs $(BOOT_TEST_PREREQS); then \
 		$(call test_env,$(BUILD),0) COCO_UNLOCK=$(BOOT_COCO_UNLOCK) $(RUN_TESTS) --phase static --results $(RESULTS) $(STATIC_AGENT_TESTS); \
 		for k in $(BOOT_KERNELS); do \

@@ -7,9 +7,11 @@
 # with the distribution's own command. Runs in a private mount namespace
 # of its own (its /proc, /sys and /dev mounts in TREE die with it).
 #
-#   build-system.sh VARIANT TREE OUT KERNEL_DIR DEB ROOT_UUID
+#   build-system.sh VARIANT TREE OUT KERNEL_DIR DEB ROOT_UUID [remove]
 #
 # OUT gets initrd.img, initrd-without.img, and the logs of each step.
+# With "remove", on a TREE this script built: only `apt-get remove
+# coco-unlock`, whose trigger makes the initramfs again (initrd-removed.img).
 set -euo pipefail
 
 variant=$1 tree=$2 out=$3 kdir=$4 deb=$5 uuid=$6
@@ -31,6 +33,17 @@ mount -t sysfs sysfs "$tree/sys"
 mount --rbind /dev "$tree/dev"
 mount -t tmpfs tmpfs "$tree/tmp"
 mount -t tmpfs tmpfs "$tree/run"
+
+if [ "${7:-}" = remove ]; then
+	# No update-initramfs or dracut of ours: the package's trigger alone
+	# must leave an image that boots.
+	step "apt-get remove coco-unlock"
+	in_root apt-get remove -y coco-unlock
+	[ ! -e "$tree/usr/sbin/coco-unlock" ]
+	cp "$tree/boot/initrd.img-$release" "$out/initrd-removed.img"
+	step "done"
+	exit 0
+fi
 
 step "the test kernel $release: modules, config, image"
 mkdir -p "$tree/lib/modules"

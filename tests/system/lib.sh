@@ -18,6 +18,8 @@
 #                                     (LUKS2), initrd.img and
 #                                     initrd-without.img (the same system's
 #                                     image before the package), sizes;
+#                                     root-removed.img, initrd-removed.img
+#                                     (the package removed again), remove.log;
 #                                     remade when an input changes
 #   $SYS_WORK/runs/VARIANT-NAME/      one directory per boot
 #
@@ -120,6 +122,15 @@ sys_system() {
 		fi
 		sys_log "$variant: system built in $((SECONDS - start)) s; $(du -sm "$tree" | cut -f1) MiB"
 		luks_image "$SYS_DIR/root.img" "$tree" "$ROOT_UUID" "$FIX/root.key" "$SYS_FS_MIB" || exit 1
+		# Then the package removed, as an admin would (its trigger makes
+		# the initramfs again): the removal boot's system.
+		if ! "$SYS_SRC/build-system.sh" "$variant" "$tree" "$SYS_DIR" "$KERNEL_DIR" "$DEB" \
+			"$ROOT_UUID" remove >"$SYS_DIR/remove.log" 2>&1; then
+			tail -n 25 "$SYS_DIR/remove.log" >&2
+			boot_die "$variant: removing the package failed (log: $SYS_DIR/remove.log)"
+			exit 1
+		fi
+		luks_image "$SYS_DIR/root-removed.img" "$tree" "$ROOT_UUID" "$FIX/root.key" "$SYS_FS_MIB" || exit 1
 		rm -rf "$tree"
 		fixture_hash "${inputs[@]}" >"$stamp"
 		sys_log "$variant: system and LUKS2 image made in $((SECONDS - start)) s"
@@ -148,9 +159,12 @@ sys_boot() {
 
 # sys_boot_typed NAME CMDLINE_EXTRA TABLE PROMPT_ERE KEYFILE: the same with
 # KEYFILE typed at the first line matching PROMPT_ERE (dracut_boot_typed).
+# SYS_REMOVED=1: the system with the package removed.
 sys_boot_typed() {
-	BOOT_QEMU_ARGS=$SYS_QEMU_ARGS dracut_boot_typed "$1" "$SYS_DIR/initrd.img" \
-		"$2" "$3" "$4" "$5" "$SYS_DIR/root.img"
+	local s=
+	[ "${SYS_REMOVED:-}" = 1 ] && s=-removed
+	BOOT_QEMU_ARGS=$SYS_QEMU_ARGS dracut_boot_typed "$1" "$SYS_DIR/initrd$s.img" \
+		"$2" "$3" "$4" "$5" "$SYS_DIR/root$s.img"
 	sys_journal
 }
 
@@ -220,6 +234,19 @@ sys_image_checks() {
 		"(+$((SIZE_WITH - SIZE_WITHOUT)))"
 }
 
+# sys_removed_image_checks CRYPT_ERE: the package's removal made the image
+# again (its trigger, in remove.log), without coco-unlock, with the
+# distribution's own unlocking (CRYPT_ERE, a file of the listing).
+sys_removed_image_checks() {
+	sys_list "$SYS_DIR/initrd-removed.img" >"$SYS_DIR/initrd-removed.list" 2>/dev/null
+	tap_check "apt-get remove: the trigger made the initramfs again" \
+		grep -q "Generating /boot/initrd.img-$KERNEL_RELEASE" "$SYS_DIR/remove.log"
+	tap_check "the image after the removal has no coco-unlock" \
+		sys_lacks "$SYS_DIR/initrd-removed.list" coco-unlock
+	tap_check "the image after the removal still unlocks the root ($1)" \
+		grep -qE -- "$1" "$SYS_DIR/initrd-removed.list"
+}
+
 # Units that fail in these guests for reasons of the test machine, not of
 # coco-unlock (none so far).
 SYS_EXPECTED_FAILED=${SYS_EXPECTED_FAILED:-}
@@ -236,14 +263,18 @@ sys_state_ok() {
 	done < <(grep -aE '^FAILED-UNIT ' "$RUN/serial.txt")
 }
 
-# sys_real_system_checks COCO_ERE: systemd in the real root, multi-user
-# reached, coco-unlock's line COCO_ERE in journalctl -b, the used secret
-# gone.
-sys_real_system_checks() {
+# sys_real_root_checks: systemd in the real root, multi-user reached.
+sys_real_root_checks() {
 	tap_serial "systemd runs as PID 1 in the real root" '^REAL-PID1 systemd$'
 	tap_serial "the real root is the mapping" "^REAL-ROOT /dev/mapper/$SYS_MAPPER\$"
 	grep -aE '^(SYSTEM-STATE|FAILED-UNIT) ' "$RUN/serial.txt" | sed 's/^/#   /'
 	tap_check "systemctl is-system-running: running (or degraded by expected units only)" sys_state_ok
+}
+
+# sys_real_system_checks COCO_ERE: sys_real_root_checks, coco-unlock's line
+# COCO_ERE in journalctl -b, the used secret gone.
+sys_real_system_checks() {
+	sys_real_root_checks
 	tap_serial "journalctl -b has coco-unlock's lines" "^JOURNAL: .*$1"
 	tap_serial "the used secret is gone, seen from the real system" "^root: SECRET-GONE $GUID_DISK\$"
 }

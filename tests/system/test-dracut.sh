@@ -5,7 +5,8 @@
 # it before systemd-cryptsetup, systemd runs the real root up to
 # multi-user.target, the secret is gone. A wrong secret: systemd's own
 # passphrase prompt, the passphrase typed on the serial console, the
-# system comes up.
+# system comes up. The package removed (apt-get remove, its trigger):
+# systemd-cryptsetup alone asks, the system comes up.
 set -u
 . "$TOP/tests/lib/tap.sh"
 . "$TOP/tests/system/lib.sh"
@@ -37,6 +38,20 @@ tap_check "systemd's prompt appeared" test -n "$PROMPT_SECONDS"
 sys_real_system_checks "$SYS_MAPPER: .*left closed"
 tap_no_secret_bytes "$FIX/root.key" "$FIX/wrong.key" "$FIX/other.key"
 sys_journal_no_secret_bytes "$FIX/root.key" "$FIX/wrong.key" "$FIX/other.key"
+T_WRONG="${BOOT_SECONDS:-?} s (prompt after ${PROMPT_SECONDS:-?} s)"
 
-sys_figures "happy boot ${T_HAPPY:-?} s, wrong-secret boot ${BOOT_SECONDS:-?} s (prompt after ${PROMPT_SECONDS:-?} s)"
+# 3. The package removed: no coco-unlock in the image, systemd asks even
+# with the right secret injected (nothing reads it now), the system comes up.
+sys_removed_image_checks 'systemd-cryptsetup$'
+sys_run removed
+secret_table "$RUN/table.bin" "$GUID_DISK=$FIX/root.key" "$OTHER=$FIX/other.key"
+SYS_REMOVED=1 sys_boot_typed removed "$ARGS" "$RUN/table.bin" "$PROMPT" "$FIX/root.key"
+tap_check "systemd's prompt appeared" test -n "$PROMPT_SECONDS"
+tap_serial_not "no coco-unlock on the console" 'coco-unlock'
+sys_real_root_checks
+tap_serial "the secret is left in securityfs (nothing wiped it)" "^root: SECRET-PRESENT $GUID_DISK\$"
+tap_no_secret_bytes "$FIX/root.key" "$FIX/other.key"
+
+sys_figures "happy boot ${T_HAPPY:-?} s, wrong-secret boot $T_WRONG," \
+	"package-removed boot ${BOOT_SECONDS:-?} s (prompt after ${PROMPT_SECONDS:-?} s)"
 tap_done

@@ -22,3 +22,10 @@ deb:
 
 deb-lintian:
 	lintian --info --display-info --pedantic $(DEB_DIR)/coco-unlock_$(VERSION)_*.changes
+
+# make check's package phase: lintian (--pedantic, the package's overrides)
+# on the package make check builds for the real-system boots ($(SYS_DEB),
+# tests/system/system.mk). The deb group brings lintian on a new machine.
+CHECK_DEPS += deb
+PACKAGE_TESTS += tests/deb/test-lintian.sh
+PACKAGE_TEST_PREREQS += $(SYS_DEB)
