@@ -19,6 +19,7 @@
 # Other fragments add to SECRET_TESTS, PLUGIN_TESTS, BOOT_TESTS and CHECK_DEPS.
 
 RUN_TESTS := tests/run-tests.sh
+comma := ,
 RESULTS = $(BUILD)/test-results
 UNIT_TEST_NAMES := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test-*.c))
 UNIT_TEST_BINS = $(addprefix $(BUILD)/tests/,$(UNIT_TEST_NAMES))
@@ -63,25 +64,43 @@ check:
 	$(if $(SECRET_TESTS),-@$(call test_env,$(BUILD),0) $(RUN_TESTS) --phase secret --results $(RESULTS) $(SECRET_TESTS))
 	$(if $(PLUGIN_TESTS),-@$(call test_env,$(BUILD),0) $(RUN_TESTS) --phase plugin --results $(RESULTS) $(PLUGIN_TESTS))
 	$(if $(HOOK_TESTS),-@$(call test_env,$(BUILD),0) $(RUN_TESTS) --phase hooks --results $(RESULTS) $(HOOK_TESTS))
-	-@$(call test_env,build-asan,1) $(RUN_TESTS) --phase asan --results $(RESULTS) \
-		$(addprefix build-asan/tests/,$(UNIT_TEST_NAMES)) $(AGENT_TESTS) $(SECRET_TESTS) $(PLUGIN_TESTS)
-	$(if $(FUZZ_TARGETS),-@if $(MAKE) --no-print-directory fuzz-build >/dev/null; then \
-		TOP=$(CURDIR) FUZZ_DIR=$(abspath $(BUILD))/fuzz FUZZ_SECONDS=12 FUZZ_TARGETS="$(FUZZ_TARGETS)" \
-		$(RUN_TESTS) --phase fuzz --results $(RESULTS) tests/fuzz/test-fuzz.sh; \
-	else echo "fuzz 0 1 0" >>$(RESULTS); echo "fuzz: building the fuzz targets failed"; fi)
-	$(if $(PACKAGE_TESTS),-@if $(MAKE) --no-print-directory $(PACKAGE_TEST_PREREQS); then \
-		$(call test_env,$(BUILD),0) $(RUN_TESTS) --phase package --results $(RESULTS) $(PACKAGE_TESTS); \
-	else echo "package 0 1 0" >>$(RESULTS); echo "package: building the package failed"; fi)
-	$(if $(BOOT_TESTS),-@if $(MAKE) --no-print-directory boot-prereqs $(BOOT_TEST_PREREQS); then \
-		$(call test_env,$(BUILD),0) COCO_UNLOCK=$(BOOT_COCO_UNLOCK) $(RUN_TESTS) --phase static --results $(RESULTS) $(STATIC_AGENT_TESTS); \
+	-@$(MAKE) --no-print-directory check-late
+	@$(RUN_TESTS) --total --results $(RESULTS)
+
+# The long phases. Boot guests are TCG with one vCPU, so one core runs
+# them while the other runs the host-side phases (asan, fuzz, package,
+# static); what both need is built first, one at a time. The host phases'
+# output is shown after the boots'.
+HOST_LOG = $(BUILD)/check-host-phases.log
+.PHONY: check-late
+check-late:
+	@fz=1 pk=1 bt=1; \
+	$(if $(FUZZ_TARGETS),$(MAKE) --no-print-directory fuzz-build >/dev/null || fz=0;) \
+	$(if $(PACKAGE_TESTS),$(MAKE) --no-print-directory $(PACKAGE_TEST_PREREQS) || pk=0;) \
+	$(if $(BOOT_TESTS),$(MAKE) --no-print-directory boot-prereqs $(BOOT_TEST_PREREQS) || bt=0;) \
+	{ \
+		$(call test_env,build-asan,1) $(RUN_TESTS) --phase asan --results $(RESULTS) \
+			$(addprefix build-asan/tests/,$(UNIT_TEST_NAMES)) $(AGENT_TESTS) $(SECRET_TESTS) $(PLUGIN_TESTS); \
+		$(if $(FUZZ_TARGETS),if [ $$fz = 1 ]; then \
+			TOP=$(CURDIR) FUZZ_DIR=$(abspath $(BUILD))/fuzz FUZZ_SECONDS=12 FUZZ_TARGETS="$(FUZZ_TARGETS)" \
+			$(RUN_TESTS) --phase fuzz --results $(RESULTS) tests/fuzz/test-fuzz.sh; \
+		else echo "fuzz 0 1 0" >>$(RESULTS); echo "fuzz: building the fuzz targets failed"; fi;) \
+		$(if $(PACKAGE_TESTS),if [ $$pk = 1 ]; then \
+			$(call test_env,$(BUILD),0) $(RUN_TESTS) --phase package --results $(RESULTS) $(PACKAGE_TESTS); \
+		else echo "package 0 1 0" >>$(RESULTS); echo "package: building the package failed"; fi;) \
+		$(if $(BOOT_TESTS),if [ $$bt = 1 ]; then \
+			$(call test_env,$(BUILD),0) COCO_UNLOCK=$(BOOT_COCO_UNLOCK) $(RUN_TESTS) --phase static --results $(RESULTS) $(STATIC_AGENT_TESTS); \
+		fi;) \
+	} >$(HOST_LOG) 2>&1 & host=$$!; \
+	$(if $(BOOT_TESTS),if [ $$bt = 1 ]; then \
 		for k in $(BOOT_KERNELS); do \
 			KERNEL_SERIES=$$k $(call test_env,$(BUILD),0) COCO_UNLOCK=$(BOOT_COCO_UNLOCK) \
 				$(RUN_TESTS) --phase boot-$$k --timeout 1800 --results $(RESULTS) $(BOOT_TESTS); \
 		done; \
 		$(if $(filter 6.12,$(BOOT_KERNELS)),,echo "boot-6.12 0 0 1" >>$(RESULTS); \
-			echo "boot-6.12: skipped (BOOT_KERNELS=$(BOOT_KERNELS); make check BOOT_KERNELS=\"6.1 6.12\" runs both, as .ci/run does)";) \
-	else echo "boot 0 1 0" >>$(RESULTS); echo "boot: building the boot prerequisites failed"; fi)
-	@$(RUN_TESTS) --total --results $(RESULTS)
+			echo "boot-6.12: skipped (BOOT_KERNELS=$(BOOT_KERNELS); make check BOOT_KERNELS=\"6.1 6.12\" runs both$(comma) as .ci/run does)";) \
+	else echo "boot 0 1 0" >>$(RESULTS); echo "boot: building the boot prerequisites failed"; fi;) \
+	wait $$host; cat $(HOST_LOG)
 
 # The README's test command in a fresh Debian 12 root (debootstrap), on a
 # clone of the committed tree: what .ci/run runs. See tests/fresh-machine.sh.
