@@ -63,4 +63,6 @@ install-plugin: $(PLUGIN)
 # The bare harness boot: cryptsetup open through the plugin
 # (tests/boot/test-plugin.sh; the dracut one is in dracut-module/dracut.mk).
 BOOT_TESTS += tests/boot/test-plugin.sh
-boot-prereqs: $(PLUGIN)
+# Built by boot-prereqs after it has installed the packages (a
+# prerequisite would be built before, on a machine without a compiler).
+BOOT_PROGRAMS += $(PLUGIN)

@@ -59,7 +59,7 @@ boot-prereqs:
 	@tools/install-deps.sh build boot static
 	@$(MAKE) --no-print-directory boot-kernel
 	@$(MAKE) --no-print-directory $(BUILD)/coco-inject.efi $(BUILD)/coco-unlock \
-		$(BUILD)/coco-secret static
+		$(BUILD)/coco-secret static $(BOOT_PROGRAMS)
 
 demo:
 	@$(MAKE) --no-print-directory boot-prereqs
