@@ -20,7 +20,7 @@ for group in "$@"; do
 		pkgconf gperf cmake debian-archive-keyring" ;;
 	dracut) pkgs="$pkgs dracut-core systemd cryptsetup-bin dmsetup util-linux" ;;
 	initramfs-tools) pkgs="$pkgs initramfs-tools-core cryptsetup-initramfs busybox-static" ;;
-	deb) pkgs="$pkgs debhelper dpkg-dev lintian git" ;;
+	deb) pkgs="$pkgs build-essential debhelper dpkg-dev lintian git" ;;
 	fuzz) pkgs="$pkgs clang libclang-rt-14-dev" ;;
 	fresh) pkgs="$pkgs debootstrap git util-linux debian-archive-keyring" ;;
 	# The real-system boots (tests/system): Debian 12 roots made here.
