@@ -23,8 +23,9 @@ for group in "$@"; do
 	deb) pkgs="$pkgs build-essential debhelper dpkg-dev lintian git" ;;
 	fuzz) pkgs="$pkgs clang libclang-rt-14-dev" ;;
 	fresh) pkgs="$pkgs debootstrap git util-linux debian-archive-keyring" ;;
-	# The real-system boots (tests/system): Debian 12 roots made here.
-	system) pkgs="$pkgs debootstrap debian-archive-keyring util-linux" ;;
+	# The real-system boots (tests/system): Debian 12 roots made here;
+	# zstd for lsinitramfs of their images (initramfs-tools only recommends it).
+	system) pkgs="$pkgs debootstrap debian-archive-keyring util-linux zstd" ;;
 	*) echo "install-deps.sh: unknown group '$group'" >&2; exit 2 ;;
 	esac
 done
