@@ -52,6 +52,15 @@ tap_is "tap_absent_bytes: a cut run is not ok" "not ok" \
 	"$(verdict tap_absent_bytes x "$T/cut.log" "$END" "$T/key")"
 tap_is "tap_absent_bytes: an empty secret file (nothing to look for) is not ok" "not ok" \
 	"$(verdict tap_absent_bytes x "$T/whole.log" "$END" "$T/empty-key")"
+# A binary secret with a newline and a NUL: no short piece of it may count
+# (grep -F would split the pattern at the newline), a 12-byte one must.
+printf 'ab\n\0cdefghijklmnopqrstuvwxyz0123456789' >"$T/binary-key"
+printf 'ab and cd\nGUEST-DONE\n' >"$T/short.log"
+printf 'x ijklmnopqrst y\nGUEST-DONE\n' >"$T/binary-leak.log"
+tap_is "tap_absent_bytes: short pieces of a binary secret (a newline in it) do not count" ok \
+	"$(verdict tap_absent_bytes x "$T/short.log" "$END" "$T/binary-key")"
+tap_is "tap_absent_bytes: a 12-byte piece of a binary secret is found" "not ok" \
+	"$(verdict tap_absent_bytes x "$T/binary-leak.log" "$END" "$T/binary-key")"
 tap_is "tap_absent_bytes: no secret file at all is not ok" "not ok" \
 	"$(verdict tap_absent_bytes x "$T/whole.log" "$END")"
 
