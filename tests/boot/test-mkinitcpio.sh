@@ -25,8 +25,8 @@ boot_test_start mkinitcpio
 BASE=$RUN
 
 # --- the image, made by the hooks' build() ------------------------------------
-# install/coco-unlock takes a *.static file for the static build (and then
-# requires the AF_ALG modules); the dynamic build under another name.
+# install/coco-unlock takes a *.static file for the static build; the
+# dynamic build under another name.
 IMG=$BASE/initrd.img
 # shellcheck disable=SC2086 # the hook list: words
 mkinitcpio_image "$IMG" ${COCO_TEST_MKINITCPIO_HOOKS:-base cocotest coco-unlock encrypt}
