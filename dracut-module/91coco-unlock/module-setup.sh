@@ -62,10 +62,10 @@ depends() {
 
 # called by dracut
 installkernel() {
-    # Needed whatever the build host has loaded (host-only images too).
+    # Needed whatever the build host has loaded (host-only images too):
+    # the secrets, and dm-crypt for the mappings. Keyslot crypto needs no
+    # module: the static build's is its own, in user space.
     hostonly="" instmods efi_secret dm_crypt
-    # The static build uses the kernel's crypto API (AF_ALG) for keyslots.
-    hostonly='' instmods af_alg algif_hash algif_skcipher
 }
 
 # called by dracut
