@@ -8,9 +8,9 @@
 #   make install-static                   installs the stripped one as
 #                                         $(PREFIX)/lib/coco-unlock/coco-unlock.static
 #
-# Its crypto is cryptsetup's kernel backend (AF_ALG): the initramfs needs
-# the af_alg, algif_hash and algif_skcipher modules (or a kernel with them
-# built in). Argon2 is cryptsetup's own userspace code.
+# Its crypto is user space: cryptsetup's libgcrypt backend and its bundled
+# argon2, so it needs nothing from the kernel's crypto API (no AF_ALG
+# modules); build-static-deps.sh says why libgcrypt.
 
 STATIC_DIR = $(BUILD)/static
 STATIC_CC ?= musl-gcc
