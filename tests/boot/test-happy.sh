@@ -22,5 +22,15 @@ tap_serial "the root is the mapped volume" "^VOLUME-ROOT luks-$ROOT_UUID\$"
 tap_serial "the used secret is gone, seen from the root" "^root: SECRET-GONE $GUID_DISK\$"
 tap_serial "the unused secret is still there (wipe=used)" "^root: SECRET-PRESENT $OTHER\$"
 tap_serial_not "no fallback" '^FALLBACK$'
+# The kernel has AF_ALG as modules (as Debian's do) and the image has none
+# of them: the static build's crypto is its own.
+af_alg_modular() {
+	local m dep=$KERNEL_DIR/modules/lib/modules/$KERNEL_RELEASE/modules.dep
+	for m in af_alg algif_hash algif_skcipher; do
+		grep -qE "/$m\.ko:" "$dep" || return 1
+	done
+}
+tap_check "the kernel has af_alg, algif_hash and algif_skcipher as modules" af_alg_modular
+tap_is "none of them was loaded in the guest" none "$(serial_value AF-ALG-LOADED)"
 tap_no_secret_bytes "$FIX/root.key" "$FIX/other.key"
 tap_done
