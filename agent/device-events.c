@@ -246,15 +246,17 @@ static bool drain_inotify(struct device_events *ev)
 	int i;
 
 	for (i = 0; i < DRAIN_MAX; i++) {
-		ssize_t n = read(ev->fd, buf, sizeof(buf));
+		ssize_t n = read(ev->fd, buf, sizeof(buf)), off;
 
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
 			break;
 		/* Every name in the watched directory may be a device; overflow too. */
-		ev->messages++;
 		look = true;
+		for (off = 0; off + (ssize_t)sizeof(struct inotify_event) <= n;
+		     off += (ssize_t)sizeof(struct inotify_event) + ((struct inotify_event *)(buf + off))->len)
+			ev->messages++;
 	}
 	return look;
 }
