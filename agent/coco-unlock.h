@@ -317,6 +317,28 @@ void volume_refused(const struct config *cfg, struct secret_area *area, struct v
 enum mapping_state { MAPPING_NONE, MAPPING_OURS, MAPPING_OTHER };
 enum mapping_state mapping_state(const char *name, const char *uuid, const char *device);
 
+/* device-events.c: waiting for devices without a polling tick */
+enum device_events_source {
+	DEVICE_EVENTS_POLL,	/* nothing to watch: a look every 100 ms */
+	DEVICE_EVENTS_UEVENT,	/* NETLINK_KOBJECT_UEVENT, kernel and udev groups */
+	DEVICE_EVENTS_INOTIFY,	/* --devices-dir (tests), or /dev */
+};
+
+struct device_events {
+	enum device_events_source source;
+	int fd;
+	char what[160];		/* the source, or why there is none, for messages */
+	bool announced;
+	bool settle;		/* the last look came from an event: the next soon */
+	long long last_look_ms;
+	unsigned int wakes, event_looks, ticks, messages;
+};
+
+void device_events_open(struct device_events *ev, const char *devices_dir);
+void device_events_wait(struct device_events *ev, long long deadline_ms);
+void device_events_close(struct device_events *ev);
+bool uevent_shows_block_device(const char *msg, size_t len);
+
 /* volumes.c */
 int volumes_discover(struct config *cfg, const struct options *opts,
 		     const struct secret_area *area);

@@ -19,7 +19,6 @@
 #include "header-policy.h"
 #include "luks-header.h"
 
-#define POLL_INTERVAL_MS 100
 #define SCAN_TOKENS 8
 
 struct scan {
@@ -146,14 +145,6 @@ static long long now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
-
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
-}
-
 /* Where the volume's device is now; false while it is missing (or refused). */
 static bool locate(const struct config *cfg, struct secret_area *area, struct volume *v,
 		   const char *devices_dir)
@@ -217,8 +208,11 @@ int volumes_unlock_all(struct config *cfg, const struct options *opts,
 {
 	long long deadline = now_ms() + (long long)cfg->timeout_sec * 1000;
 	bool announced = false;
+	struct device_events ev;
 	size_t i, waiting;
 
+	/* Before the first look: what appears after it is an event to read. */
+	device_events_open(&ev, opts->devices_dir);
 	while ((waiting = unlock_present(cfg, opts, area, mem)) > 0) {
 		if (now_ms() >= deadline) {
 			give_up_waiting(cfg, area, cfg->timeout_sec);
@@ -227,8 +221,9 @@ int volumes_unlock_all(struct config *cfg, const struct options *opts,
 		if (!announced)
 			log_info("waiting up to %d s for %zu device(s)", cfg->timeout_sec, waiting);
 		announced = true;
-		sleep_ms(POLL_INTERVAL_MS);
+		device_events_wait(&ev, deadline);
 	}
+	device_events_close(&ev);
 	for (i = 0; i < cfg->n_volumes; i++)
 		if (cfg->volumes[i].state != VOLUME_OPEN)
 			return EXIT_SOME_CLOSED;

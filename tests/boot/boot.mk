@@ -25,6 +25,8 @@ BOOT_TESTS += tests/boot/test-mkinitcpio-systemd.sh
 # Whole-memory scans for copies of consumed secrets, and the fault boots
 # (I/O errors, SIGKILL mid-keyslot, 256 MiB, hot-plug, a full area).
 BOOT_TESTS += tests/boot/test-ramscan.sh tests/boot/test-faults.sh
+# Figures from the fault boots' hot-plug case: virtio_blk's line to "unlocked".
+BENCHES += tests/bench/bench-hotplug.sh
 # The boot checks on runs whose serial logs were deleted: all not ok.
 BOOT_TESTS += tests/boot/test-vacuous.sh
 CHECK_DEPS += boot

@@ -616,3 +616,54 @@ boot_test_start() {
 		exit 1
 	fi
 }
+
+# ---------------------------------------------------------------------------
+# Hot-plug: the disk comes while coco-unlock waits (tests/boot/test-faults.sh,
+# tests/bench/bench-hotplug.sh)
+
+# boot_hotplug IMG CMDLINE_EXTRA TABLE [DELAY]: boots with an empty PCIe
+# root port and a QMP socket; DELAY s (default 5) after coco-unlock says
+# it waits, IMG is plugged into the port as a virtio-blk disk (QMP
+# blockdev-add, device_add). Sets HOTPLUG_PLUGGED (1 once plugged) and
+# HOTPLUG_RC (boot_vm's status); the clean log is $RUN/serial.txt.
+boot_hotplug() {
+	local img=$1 extra=$2 table=$3 delay=${4:-5} vm
+	HOTPLUG_PLUGGED=0 HOTPLUG_RC=1
+	: >"$RUN/serial.txt"
+	# pcie_ports=native: the test kernel has no ASPM, so it does not ask the
+	# firmware for PCIe control (_OSC); native hot-plug needs it.
+	esp_image "$RUN/esp.img" "$BOOT_CMDLINE_BASE $extra pcie_ports=native" "$table" || return 1
+	QMP_SOCK=$RUN/qmp.sock BOOT_QEMU_ARGS="-global ICH9-LPC.acpi-pci-hotplug-with-bridge-support=off -device pcie-root-port,id=rp1,chassis=1,slot=1" \
+		boot_vm "$RUN/serial.log" "$RUN/esp.img" &
+	vm=$!
+	for _ in $(seq 600); do
+		if grep -aq 'coco-unlock: waiting up to' "$RUN/serial.log" 2>/dev/null; then
+			sleep "$delay"
+			"$BOOT_SRC/qmp.py" "$RUN/qmp.sock" \
+				"blockdev-add={\"driver\":\"raw\",\"node-name\":\"hp0\",\"file\":{\"driver\":\"file\",\"filename\":\"$img\"}}" \
+				'device_add={"driver":"virtio-blk-pci","drive":"hp0","id":"hpdisk","bus":"rp1"}' &&
+				HOTPLUG_PLUGGED=1
+			break
+		fi
+		sleep 0.2
+	done
+	wait "$vm"
+	HOTPLUG_RC=$?
+	cp "$RUN/serial.log.txt" "$RUN/serial.txt" 2>/dev/null || : >"$RUN/serial.txt"
+}
+
+# hotplug_times: kernel times (s) from $RUN/serial.txt: HOTPLUG_SEEN_AT,
+# virtio_blk's line for the plugged disk; HOTPLUG_PICKED_AT, coco-unlock's
+# first line after it; HOTPLUG_UNLOCKED_AT, its "unlocked" line. Empty
+# when not found.
+hotplug_times() {
+	HOTPLUG_SEEN_AT=$(grep -aoE '^\[ *[0-9]+\.[0-9]+\] virtio_blk [^ ]*: \[vd[b-z]\]' "$RUN/serial.txt" |
+		head -n 1 | grep -oE '[0-9]+\.[0-9]+' | head -n 1)
+	HOTPLUG_UNLOCKED_AT=$(grep -aE 'coco-unlock: luks-.*: unlocked' "$RUN/serial.txt" |
+		grep -oE '^\[ *[0-9]+\.[0-9]+\]' | head -n 1 | tr -d '[] ')
+	HOTPLUG_PICKED_AT=$(awk -v seen="${HOTPLUG_SEEN_AT:-x}" '
+		seen != "x" && /^\[ *[0-9]+\.[0-9]+\] coco-unlock: / {
+			t = $0; sub(/^\[ */, "", t); sub(/\].*/, "", t)
+			if (t + 0 > seen + 0) { print t; exit }
+		}' "$RUN/serial.txt")
+}

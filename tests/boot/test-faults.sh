@@ -129,37 +129,17 @@ tap_serial "small-ram: the secret meant for it is gone" "^initrd: SECRET-GONE $G
 # --- the disk hot-plugged while coco-unlock waits ---------------------------------------------
 run_in hotplug
 cp --sparse=always "$FIX/root.img" "$RUN/hotplug.img"
-# pcie_ports=native: the test kernel has no ASPM, so it does not ask the
-# firmware for PCIe control (_OSC); native hot-plug needs it.
-esp_image "$RUN/esp.img" "$BOOT_CMDLINE_BASE $BARE rd.coco.timeout=40 pcie_ports=native" "$BASE/table.bin"
-QMP_SOCK=$RUN/qmp.sock BOOT_QEMU_ARGS="-global ICH9-LPC.acpi-pci-hotplug-with-bridge-support=off -device pcie-root-port,id=rp1,chassis=1,slot=1" \
-	boot_vm "$RUN/serial.log" "$RUN/esp.img" &
-vm=$!
-plugged=0
-for _ in $(seq 600); do
-	if grep -aq 'coco-unlock: waiting up to' "$RUN/serial.log" 2>/dev/null; then
-		sleep 5
-		"$BOOT_SRC/qmp.py" "$RUN/qmp.sock" \
-			"blockdev-add={\"driver\":\"raw\",\"node-name\":\"hp0\",\"file\":{\"driver\":\"file\",\"filename\":\"$RUN/hotplug.img\"}}" \
-			'device_add={"driver":"virtio-blk-pci","drive":"hp0","id":"hpdisk","bus":"rp1"}' && plugged=1
-		break
-	fi
-	sleep 0.2
-done
-wait "$vm"
-rc=$?
-cp "$RUN/serial.log.txt" "$RUN/serial.txt" 2>/dev/null || : >"$RUN/serial.txt"
+boot_hotplug "$RUN/hotplug.img" "$BARE rd.coco.timeout=40" "$BASE/table.bin"
 boot_drop_serial hotplug
 serial_show ''
-tap_is "hotplug: the disk was plugged 5 s into the wait" 1 "$plugged"
-tap_is "hotplug: the VM ran to its end" 0 "$rc"
+tap_is "hotplug: the disk was plugged 5 s into the wait" 1 "$HOTPLUG_PLUGGED"
+tap_is "hotplug: the VM ran to its end" 0 "$HOTPLUG_RC"
 tap_serial "hotplug: the root opened when it appeared" "coco-unlock: luks-$ROOT_UUID: unlocked /dev/vd"
 tap_less_than "hotplug: within the timeout (ms)" 40000 "$(serial_value COCO-UNLOCK-MS)"
 tap_serial "hotplug: switch_root reached the root" '^ROOT-OK root$'
 tap_serial "hotplug: the secret is gone, seen from the root" "^root: SECRET-GONE $GUID_DISK\$"
-plug=$(grep -aoE '^\[ *[0-9]+\.[0-9]+\] virtio_blk [^ ]*: \[vd[b-z]\]' "$RUN/serial.txt" | head -n 1 | grep -oE '[0-9]+\.[0-9]+' | head -n 1)
-done_at=$(grep -aE 'coco-unlock: luks-.*: unlocked' "$RUN/serial.txt" | grep -oE '^\[ *[0-9]+\.[0-9]+\]' | head -n 1 | tr -d '[] ')
-tap_diag "hotplug: virtio_blk saw the disk at ${plug:-?} s, coco-unlock unlocked it at ${done_at:-?} s (kernel time)"
+hotplug_times
+tap_diag "hotplug: virtio_blk saw the disk at ${HOTPLUG_SEEN_AT:-?} s, coco-unlock picked it up at ${HOTPLUG_PICKED_AT:-?} s and unlocked it at ${HOTPLUG_UNLOCKED_AT:-?} s (kernel time)"
 
 # --- a full secret area ---------------------------------------------------------------------------
 fill=()
