@@ -249,7 +249,7 @@ report() {
 	[ "$FAILED" = 0 ] || echo "$mode: $FAILED boot(s) failed (logs: $DRACUT_RUNS/bench-$mode-*)"
 }
 
-echo "clock: $CLOCK; $ROUNDS rounds"
+echo "clock: $CLOCK; rounds: $ROUNDS"
 echo "images (gzip): systemd mode with coco-unlock $(stat -c %s "$SD_COCO") bytes," \
 	"with the key file instead $(stat -c %s "$SD_KEY") bytes; coco-unlock (static, stripped) $(stat -c %s "$COCO_UNLOCK") bytes"
 rounds systemd "$ROUNDS" "$SD_COCO" "$SD_KEY" "$SD_TRACE" "$SD_TRACE $SD_KEY_ARG"
