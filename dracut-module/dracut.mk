@@ -17,3 +17,9 @@ install-dracut:
 BOOT_TESTS += tests/dracut/test-shell.sh tests/dracut/test-systemd.sh tests/dracut/test-systemd-plugin.sh \
 	tests/dracut/test-hostonly.sh
 CHECK_DEPS += dracut
+# Boot-time figures (issue 14): kernel start to switch_root in the systemd
+# image with coco-unlock against the same image opening the root with an
+# rd.luks.key key file. It needs the dracut group too (BENCH_DEPS) and
+# skips with one line when something is missing.
+BENCHES += tests/dracut/bench-dracut.sh
+BENCH_DEPS += dracut

@@ -110,11 +110,16 @@ check-late:
 check-fresh:
 	@CACHE="$(CACHE)" tests/fresh-machine.sh 'make check BOOT_KERNELS="$(BOOT_KERNELS)"'
 
-# Figures, not tests: sizes and times printed for the record.
+# Figures, not tests: sizes and times printed for the record. BENCH_DEPS:
+# install-deps.sh groups some benches need beyond boot-prereqs; without
+# them (not root) those benches skip, each with a line saying so.
 BENCHES ?=
+BENCH_DEPS ?=
 .PHONY: bench
 bench:
 	@tools/install-deps.sh build test
+	$(if $(BENCH_DEPS),@tools/install-deps.sh $(sort $(BENCH_DEPS)) || \
+		echo "bench: missing packages (groups: $(sort $(BENCH_DEPS))): the benches that need them skip")
 	@$(MAKE) --no-print-directory $(BUILD)/coco-unlock
 	$(if $(BENCHES),@$(MAKE) --no-print-directory boot-prereqs)
 	@for b in tests/bench/bench-agent.sh $(BENCHES); do \
