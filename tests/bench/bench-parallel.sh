@@ -6,9 +6,14 @@
 # KDF work is done; no mapping):
 #   - 8 volumes enrolled as `coco-secret enroll` does (a token with a MAC,
 #     its keyslot PBKDF2-SHA256 with 1000 iterations), found by their UUIDs;
-#   - 4 volumes with an argon2id 64 MiB/4 keyslot, named keys.
+#   - 4 volumes with an argon2id 64 MiB/4 keyslot, named keys;
+#   - and, to tell the crypto backend from the rest, the 8 PBKDF2 ones with
+#     the dynamic build ($BUILD/coco-unlock, Debian's libcryptsetup and
+#     its user-space crypto) when it is there.
 # It prints each time, the ratio parallel/serial (target for the 8 PBKDF2
-# volumes: at most 0.6), the failed runs, and the guest's OOM lines.
+# volumes: at most 0.6), the failed runs, and the guest's OOM lines; and a
+# baseline, two shell loops at once against one after the other, for how
+# much the host let the two vCPUs run at once (0.5 on an idle host).
 # Under TCG the times are emulated and the host's other load shows in
 # them: good for the ratio, not as real-hardware times.
 # Environment as for the boot tests (TOP, BUILD, CACHE, COCO_SECRET);
@@ -21,6 +26,7 @@ BENCH_TIMEOUT=${BOOT_TIMEOUT:-900}
 . "$TOP/tests/boot/lib.sh"
 
 STATIC=$BUILD/static/coco-unlock.stripped
+DYNAMIC=$BUILD/coco-unlock
 COCO_SECRET=${COCO_SECRET:-$BUILD/coco-secret}
 RUNS=${BENCH_PARALLEL_RUNS:-4}
 PBKDF2_VOLUMES=8 ARGON2_VOLUMES=4
@@ -44,9 +50,14 @@ root=$RUN/initrd-tree
 mkdir -p "$root"/{proc,sys,dev,run,tmp,etc,bench}
 busybox_tree "$root" || exit 1
 install -m 0755 "$BOOT_SRC/bench-parallel-init" "$root/init"
-install -m 0755 "$STATIC" "$root/bench/coco-unlock"
+install -D -m 0755 "$STATIC" "$root/bench/static/coco-unlock"
+sets="pbkdf2 argon2"
+if [ -f "$DYNAMIC" ]; then
+	copy_with_libs "$root" "$DYNAMIC" bench/dynamic/coco-unlock || exit 1
+	sets="$sets pbkdf2-dynamic"
+fi
 echo "$RUNS" >"$root/bench/runs"
-echo "pbkdf2 argon2" >"$root/bench/sets"
+echo "$sets" >"$root/bench/sets"
 : >"$RUN/secrets.txt"
 
 # secret NAME: a random secret (text, 44 bytes), remembered to look for on
@@ -80,6 +91,12 @@ for i in $(seq "$PBKDF2_VOLUMES"); do
 	cmdline="$cmdline rd.luks.uuid=$(cryptsetup luksUUID "$set_dir/dev/v$i.img")"
 done
 echo "${cmdline# } rd.coco.timeout=5" >"$set_dir/cmdline"
+echo /bench/static/coco-unlock >"$set_dir/bin"
+if [ -f "$DYNAMIC" ]; then
+	mkdir -p "$root/bench/pbkdf2-dynamic"
+	for f in dev secrets cmdline; do ln -s "../pbkdf2/$f" "$root/bench/pbkdf2-dynamic/$f"; done
+	echo /bench/dynamic/coco-unlock >"$root/bench/pbkdf2-dynamic/bin"
+fi
 
 set_dir=$root/bench/argon2
 mkdir -p "$set_dir/dev" "$set_dir/secrets"
@@ -93,6 +110,7 @@ for i in $(seq "$ARGON2_VOLUMES"); do
 	cmdline="$cmdline rd.luks.uuid=$uuid rd.coco.key=$uuid:$guid"
 done
 echo "${cmdline# } rd.coco.timeout=5" >"$set_dir/cmdline"
+echo /bench/static/coco-unlock >"$set_dir/bin"
 
 INITRD=$RUN/initrd.img
 (cd "$root" && find . -mindepth 1 | LC_ALL=C sort | cpio --quiet -o -H newc -R 0:0 | gzip -1 >"$INITRD") || exit 1
@@ -137,9 +155,11 @@ row() { # LABEL SET EXPECTED
 }
 FAILED=0
 echo "guest: $(grep -a '^BENCH-CPUS' "$log" | cut -d' ' -f2) CPUs online, ${BOOT_MEM_MIB:-1024} MiB; $RUNS runs of each, in turns; ms per run (/proc/uptime, 10 ms steps)"
-printf '%-44s %9s %9s %9s\n' "" parallel serial ratio
+printf '%-44s %9s %9s %9s\n' "static build" parallel serial ratio
 row "$PBKDF2_VOLUMES volumes, PBKDF2-1000 (coco-secret enroll)" pbkdf2 "$PBKDF2_VOLUMES"
 row "$ARGON2_VOLUMES volumes, argon2id 64 MiB/4" argon2 "$ARGON2_VOLUMES"
+[ -f "$DYNAMIC" ] && row "  the $PBKDF2_VOLUMES PBKDF2 ones, dynamic build" pbkdf2-dynamic "$PBKDF2_VOLUMES"
+row "baseline: 2 shell loops, at once / in turn" baseline 2
 echo "(target: ratio <= 0.6 for the $PBKDF2_VOLUMES PBKDF2 volumes)"
 echo "failed runs: $FAILED; OOM lines in the guest's kernel log: $(grep -a '^BENCH-OOM' "$log" | cut -d' ' -f2)"
 echo "what the scheduler did (one rd.coco.debug run each):"
