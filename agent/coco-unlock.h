@@ -35,6 +35,7 @@ enum {
 /* Configured volumes, or found by a scan: room for a real disk among 32 fakes. */
 #define MAX_VOLUMES 64
 #define MAX_VOLUME_KEYS 32
+#define MAX_TOKENS 32		/* coco-efi-secret tokens read from one header */
 #define MAX_SECRETS 64		/* efi_secret exposes at most 64 files */
 #define MAPPING_NAME_MAX 128	/* device-mapper names are < 128 bytes */
 #define UUID_STRING_LEN 36
@@ -148,6 +149,8 @@ struct options {
 	bool dry_run;
 	bool wipe_only;
 	bool log_kmsg;		/* --log-kmsg: the kernel log without /etc/initrd-release */
+	bool serial;		/* --serial: one volume at a time, no worker processes */
+	uint64_t parallel_memory_kib;	/* --parallel-memory (test knob): 0, or a lower budget */
 };
 
 
@@ -289,6 +292,7 @@ void secret_area_close(struct secret_area *area);
 DIR *secret_area_opendir(const struct secret_area *area);
 int secret_area_find(const struct secret_area *area, const struct guid *guid);
 int secret_area_read(struct secret_area *area, size_t index, struct secret_buf *buf);
+void secret_area_preload(struct secret_area *area, size_t index);
 
 /* devices.c */
 int luks_probe(const char *path, char uuid[UUID_STRING_LEN + 1], int *version);
@@ -302,6 +306,9 @@ int luks_devices_foreach(const char *devices_dir, luks_device_fn fn, void *data)
 int key_plan_build(const struct config *cfg, const struct volume *v,
 		   const struct secret_area *area, const struct coco_token *tokens,
 		   size_t n_tokens, struct key_plan *plan);
+int key_plan_preview(const struct config *cfg, const struct volume *v,
+		     const struct secret_area *area, const struct coco_token *tokens,
+		     size_t n_tokens, struct key_plan *plan);
 const char *key_rule_name(enum key_rule rule);
 
 /* unlock.c */
@@ -347,10 +354,16 @@ int volumes_unlock_all(struct config *cfg, const struct options *opts,
 int volumes_mark_planned(struct config *cfg, const struct options *opts,
 			 struct secret_area *area);
 
+/* workers.c */
+void workers_unlock(const struct config *cfg, const struct options *opts,
+		    struct secret_area *area, struct secret_mem *mem,
+		    struct volume **volumes, size_t n, bool more_to_come);
+
 /* wipe.c */
 void wipe_guard_install(struct secret_area *area, enum wipe_policy policy);
 void wipe_guard_buffer(struct secret_buf *buf);
 void wipe_guard_forget_buffer(struct secret_buf *buf);
+void wipe_guard_worker(volatile sig_atomic_t *wiped);
 void wipe_after_read(struct secret_area *area, size_t i);
 int wipe_record_open(const struct options *opts);
 void wipe_record(const struct secret_area *area, size_t i);

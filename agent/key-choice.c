@@ -65,19 +65,19 @@ static const struct guid *explicit_key(const struct config *cfg, const struct vo
 }
 
 static void add_explicit(struct key_plan *plan, const struct config *cfg,
-			 const struct volume *v, const struct secret_area *area)
+			 const struct volume *v, const struct secret_area *area, bool say)
 {
 	const struct guid *key = explicit_key(cfg, v);
 
 	if (key == NULL)
 		return;
-	if (!plan_add(plan, KEY_RULE_EXPLICIT, secret_area_find(area, key), ANY_KEYSLOT, -1))
+	if (!plan_add(plan, KEY_RULE_EXPLICIT, secret_area_find(area, key), ANY_KEYSLOT, -1) && say)
 		log_warn("%s: the secret %s named for it is not present", volume_label(v), key->str);
 }
 
 static void add_tokens(struct key_plan *plan, const struct volume *v,
 		       const struct secret_area *area, const struct coco_token *tokens,
-		       size_t n_tokens)
+		       size_t n_tokens, bool say)
 {
 	size_t i, k;
 
@@ -85,14 +85,16 @@ static void add_tokens(struct key_plan *plan, const struct volume *v,
 		int secret;
 
 		if (tokens[i].malformed) {
-			log_warn("%s: token %d is malformed, ignored", volume_label(v),
-				 tokens[i].token_id);
+			if (say)
+				log_warn("%s: token %d is malformed, ignored", volume_label(v),
+					 tokens[i].token_id);
 			continue;
 		}
 		secret = secret_area_find(area, &tokens[i].guid);
 		if (secret < 0) {
-			log_info("%s: token %d names secret %s, which is not present",
-				 volume_label(v), tokens[i].token_id, tokens[i].guid.str);
+			if (say)
+				log_info("%s: token %d names secret %s, which is not present",
+					 volume_label(v), tokens[i].token_id, tokens[i].guid.str);
 			continue;
 		}
 		for (k = 0; k < tokens[i].n_keyslots; k++)
@@ -108,20 +110,35 @@ static void add_conventional(struct key_plan *plan, const struct secret_area *ar
 	plan_add(plan, KEY_RULE_CONVENTIONAL, secret_area_find(area, &disk), ANY_KEYSLOT, -1);
 }
 
-int key_plan_build(const struct config *cfg, const struct volume *v,
-		   const struct secret_area *area, const struct coco_token *tokens,
-		   size_t n_tokens, struct key_plan *plan)
+static int plan_build(const struct config *cfg, const struct volume *v,
+		      const struct secret_area *area, const struct coco_token *tokens,
+		      size_t n_tokens, struct key_plan *plan, bool say)
 {
 	size_t i;
 
 	memset(plan, 0, sizeof(*plan));
-	add_explicit(plan, cfg, v, area);
+	add_explicit(plan, cfg, v, area, say);
 	if (plan->n == 0)
-		add_tokens(plan, v, area, tokens, n_tokens);
+		add_tokens(plan, v, area, tokens, n_tokens, say);
 	if (plan->n == 0)
 		add_conventional(plan, area);
 	if (cfg->try_all)
 		for (i = 0; i < area->count; i++)
 			plan_add(plan, KEY_RULE_TRY_ALL, (int)i, ANY_KEYSLOT, -1);
 	return (int)plan->n;
+}
+
+int key_plan_build(const struct config *cfg, const struct volume *v,
+		   const struct secret_area *area, const struct coco_token *tokens,
+		   size_t n_tokens, struct key_plan *plan)
+{
+	return plan_build(cfg, v, area, tokens, n_tokens, plan, true);
+}
+
+/* The same plan without a word: the parent's look ahead (workers.c). */
+int key_plan_preview(const struct config *cfg, const struct volume *v,
+		     const struct secret_area *area, const struct coco_token *tokens,
+		     size_t n_tokens, struct key_plan *plan)
+{
+	return plan_build(cfg, v, area, tokens, n_tokens, plan, false);
 }

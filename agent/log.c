@@ -3,6 +3,9 @@
  * One line per event, to the kernel log in the initramfs (so it lands in
  * the journal and on the console with the rest of the boot) or to stderr.
  * Callers pass GUIDs, devices, sizes and reasons; never secret bytes.
+ * Each line is formatted whole and written with one write(), under
+ * PIPE_BUF and one /dev/kmsg record: the lines of worker processes that
+ * unlock volumes at once (workers.c) interleave but never mix.
  */
 #include <errno.h>
 #include <fcntl.h>

@@ -4,6 +4,7 @@
  * kernel command line and /etc/crypttab say what to do. The options are
  * for tests, late hooks and use on a running system.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +35,11 @@ static void print_help(void)
 	       "  --kmod-dir DIR       load modules from DIR instead of /lib/modules/RELEASE\n"
 	       "  --state-dir DIR      record what --wipe-only must wipe in DIR instead of\n"
 	       "                       /run/coco-unlock\n"
+	       "  --serial             unlock one volume at a time (by default independent\n"
+	       "                       volumes are unlocked at once, one process each, as many\n"
+	       "                       as CPUs online, argon2 within the memory budget)\n"
+	       "  --parallel-memory KIB  (tests) a lower memory budget for argon2 keyslots\n"
+	       "                       unlocked at once\n"
 	       "  -h, --help           show this help\n"
 	       "  -V, --version        show the version\n"
 	       "\n"
@@ -55,6 +61,8 @@ enum {
 	OPT_DRY_RUN,
 	OPT_WIPE_ONLY,
 	OPT_LOG_KMSG,
+	OPT_SERIAL,
+	OPT_PARALLEL_MEMORY,
 };
 
 static const struct option long_options[] = {
@@ -67,6 +75,8 @@ static const struct option long_options[] = {
 	{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
 	{ "wipe-only", no_argument, NULL, OPT_WIPE_ONLY },
 	{ "log-kmsg", no_argument, NULL, OPT_LOG_KMSG },
+	{ "serial", no_argument, NULL, OPT_SERIAL },
+	{ "parallel-memory", required_argument, NULL, OPT_PARALLEL_MEMORY },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -78,6 +88,23 @@ static bool non_empty(const char *arg, const char *option)
 		return true;
 	fprintf(stderr, "coco-unlock: %s needs a non-empty argument\n", option);
 	return false;
+}
+
+/* A positive number of KiB, at most 2^40. */
+static bool parse_kib(const char *arg, uint64_t *out)
+{
+	unsigned long long v = 0;
+	char *end = NULL;
+
+	errno = 0;
+	if (arg[0] >= '0' && arg[0] <= '9')
+		v = strtoull(arg, &end, 10);
+	if (end == NULL || errno != 0 || *end != '\0' || v == 0 || v > (1ULL << 40)) {
+		fprintf(stderr, "coco-unlock: --parallel-memory needs a number of KiB, not '%s'\n", arg);
+		return false;
+	}
+	*out = v;
+	return true;
 }
 
 /*
@@ -121,6 +148,13 @@ int options_parse(int argc, char **argv, struct options *opts)
 			break;
 		case OPT_LOG_KMSG:
 			opts->log_kmsg = true;
+			break;
+		case OPT_SERIAL:
+			opts->serial = true;
+			break;
+		case OPT_PARALLEL_MEMORY:
+			if (!parse_kib(optarg, &opts->parallel_memory_kib))
+				return -EXIT_USAGE;
 			break;
 		case 'h':
 			print_help();

@@ -200,6 +200,19 @@ static void load_copy(struct secret_area *area, size_t index)
 }
 
 /*
+ * Secret @index read into its slot now, if it is not yet (and unlinked):
+ * before the fork of workers (workers.c) for a secret more than one
+ * volume may need, which a worker's copy would not give the others.
+ * Errors wait in load_error for the use that meets them.
+ */
+void secret_area_preload(struct secret_area *area, size_t index)
+{
+	area->used[index] = 1;
+	if (!area->loaded[index])
+		load_copy(area, index);
+}
+
+/*
  * Secret @index into @buf, from its copy (read on the first call). It
  * counts as used from then on, so rd.coco.wipe=used unlinks it whatever
  * happens next.

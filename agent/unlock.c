@@ -31,7 +31,6 @@
 #include "token-mac.h"
 #include "volume-key-id.h"
 
-#define MAX_TOKENS 32
 #define VOLUME_KEY_MAX 256
 
 /* libcryptsetup's last error, for the message of a load that failed. */

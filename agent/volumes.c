@@ -165,11 +165,15 @@ static bool locate(const struct config *cfg, struct secret_area *area, struct vo
 	return r == 0;
 }
 
-/* Unlocks the volumes whose devices are there; returns how many still wait. */
+/*
+ * Unlocks the volumes whose devices are there (several at once where it
+ * pays: workers.c); returns how many still wait.
+ */
 static size_t unlock_present(struct config *cfg, const struct options *opts,
 			     struct secret_area *area, struct secret_mem *mem)
 {
-	size_t i, waiting = 0;
+	struct volume *present[MAX_VOLUMES];
+	size_t i, n = 0, waiting = 0;
 
 	for (i = 0; i < cfg->n_volumes; i++) {
 		struct volume *v = &cfg->volumes[i];
@@ -180,8 +184,9 @@ static size_t unlock_present(struct config *cfg, const struct options *opts,
 			waiting += v->state == VOLUME_PENDING;
 			continue;
 		}
-		unlock_volume(cfg, opts, area, mem, v);
+		present[n++] = v;
 	}
+	workers_unlock(cfg, opts, area, mem, present, n, waiting > 0);
 	return waiting;
 }
 

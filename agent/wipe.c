@@ -13,6 +13,10 @@
  *   - The GUIDs each plan names are recorded in STATE_DIR/wipe before
  *     anything is read, so the late --wipe-only wipes them even when the
  *     disk that named them (its token) is gone by then.
+ *   - A worker that unlocks one volume beside others (workers.c) guards
+ *     only its own volume's secrets, and marks each one it unlinks in its
+ *     report to the parent (the mirror), the signal handler's included, so
+ *     the parent neither unlinks them again nor calls them "already gone".
  * An unlink that fails is said, and makes the exit status 4; a secret
  * already gone is said as such.
  */
@@ -34,6 +38,8 @@ static struct secret_area *guard_area;
 static volatile sig_atomic_t guard_policy = WIPE_NONE;
 static struct secret_buf *volatile guard_buffers[MAX_GUARDED_BUFFERS];
 static int record_fd = -1;
+/* In a worker: its report's copy of area->wiped, shared with the parent. */
+static volatile sig_atomic_t *wipe_mirror;
 
 /* No libc in a handler: a byte loop the compiler may not drop. */
 static void zero_volatile(volatile uint8_t *p, size_t n)
@@ -52,8 +58,9 @@ static void wipe_on_signal(int sig)
 			zero_volatile(guard_buffers[i]->data, guard_buffers[i]->mapped);
 	if (area != NULL && area->dirfd >= 0 && guard_policy != WIPE_NONE)
 		for (i = 0; i < area->count; i++)
-			if (!area->wiped[i] && (guard_policy == WIPE_ALL || area->used[i]))
-				unlinkat(area->dirfd, area->guids[i].str, 0);
+			if (!area->wiped[i] && (guard_policy == WIPE_ALL || area->used[i]) &&
+			    unlinkat(area->dirfd, area->guids[i].str, 0) == 0 && wipe_mirror != NULL)
+				wipe_mirror[i] = 1;
 	raise(sig);
 }
 
@@ -104,6 +111,26 @@ void wipe_guard_buffer(struct secret_buf *buf)
 		}
 }
 
+/*
+ * In a worker, after fork: the handler unlinks its own volume's secrets
+ * (the used ones: the caller narrowed area->used to them), never every
+ * secret (rd.coco.wipe=all is the parent's), and every unlink is mirrored
+ * into @wiped, which the parent reads.
+ */
+void wipe_guard_worker(volatile sig_atomic_t *wiped)
+{
+	wipe_mirror = wiped;
+	if (guard_policy == WIPE_ALL)
+		guard_policy = WIPE_USED;
+}
+
+static void mark_wiped(struct secret_area *area, size_t i)
+{
+	area->wiped[i] = 1;
+	if (wipe_mirror != NULL)
+		wipe_mirror[i] = 1;
+}
+
 void wipe_guard_forget_buffer(struct secret_buf *buf)
 {
 	size_t i;
@@ -121,12 +148,12 @@ static int unlink_secret(struct secret_area *area, size_t i, const char *when)
 	if (area->wiped[i])
 		return 0;
 	if (unlinkat(area->dirfd, guid, 0) == 0) {
-		area->wiped[i] = 1;
+		mark_wiped(area, i);
 		log_info("wiped secret %s%s", guid, when);
 		return 0;
 	}
 	if (errno == ENOENT) {
-		area->wiped[i] = 1;
+		mark_wiped(area, i);
 		log_info("secret %s was already gone", guid);
 		return 0;
 	}

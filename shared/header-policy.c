@@ -40,6 +40,9 @@ static const struct cipher_rule allowed_ciphers[] = {
 
 static const char *const allowed_hashes[] = { "sha1", "sha256", "sha384", "sha512" };
 
+/* kdf_budget_cap_memory(): a worker's share of the memory budget (agent/workers.c). */
+static uint64_t argon2_cap_kib = UINT64_MAX;
+
 static int refuse(char why[LUKS_WHY_MAX], const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 static int refuse(char why[LUKS_WHY_MAX], const char *fmt, ...)
@@ -120,6 +123,26 @@ void kdf_budget_default(struct kdf_budget *b)
 			kib = (unsigned long long)si.freeram * si.mem_unit / KIB;
 	}
 	b->argon2_max_kib = kib / 2 < ARGON2_MAX_KIB ? kib / 2 : ARGON2_MAX_KIB;
+}
+
+void kdf_budget_cap_memory(uint64_t kib)
+{
+	argon2_cap_kib = kib;
+}
+
+uint64_t header_policy_keyslot_memory(const struct luks_header *h, int keyslot)
+{
+	struct json_object *kdf;
+	const char *type;
+	uint64_t memory;
+
+	if (h->version != 2)
+		return 0;
+	kdf = luks2_object(luks2_numbered(h->json, "keyslots", keyslot), "kdf");
+	type = luks2_string(kdf, "type");
+	if (type == NULL || (strcmp(type, "argon2i") != 0 && strcmp(type, "argon2id") != 0))
+		return 0;
+	return luks2_u64(kdf, "memory", UINT64_MAX, &memory) ? memory : 0;
 }
 
 /* ---- LUKS2 ------------------------------------------------------------------- */
@@ -213,6 +236,9 @@ static int check_kdf(struct json_object *kdf, const char *what, const struct kdf
 	if (memory > b->argon2_max_kib)
 		return refuse(why, "%s: %s memory %llu KiB is over the budget of %llu KiB (half of MemAvailable, at most 4 GiB)",
 			      what, type, (unsigned long long)memory, (unsigned long long)b->argon2_max_kib);
+	if (memory > argon2_cap_kib)
+		return refuse(why, "%s: %s memory %llu KiB is more than this volume was granted beside the others (%llu KiB): its header changed after it was first read",
+			      what, type, (unsigned long long)memory, (unsigned long long)argon2_cap_kib);
 	if (iterations > b->argon2_max_work_kib / memory)
 		return refuse(why, "%s: %s memory x time (%llu KiB x %llu) is over the budget of %llu KiB",
 			      what, type, (unsigned long long)memory, (unsigned long long)iterations,

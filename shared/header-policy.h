@@ -45,6 +45,18 @@ struct kdf_budget {
 void kdf_budget_default(struct kdf_budget *b);
 
 /*
+ * From now on an argon2 KDF over @kib of memory is refused too (with its
+ * own reason), whatever the budget: what the agent granted a worker that
+ * unlocks one volume beside others (agent/workers.c), so a header changed
+ * between the agent's first read and the worker's cannot take more.
+ * UINT64_MAX (the start): no cap.
+ */
+void kdf_budget_cap_memory(uint64_t kib);
+
+/* The argon2 memory (KiB) of keyslot @keyslot; 0 for PBKDF2, LUKS1 or none. */
+uint64_t header_policy_keyslot_memory(const struct luks_header *h, int keyslot);
+
+/*
  * The volume as a whole (segment, requirements; LUKS1: cipher, hash and
  * digest): 0, or -EPERM and the reason in @why (host strings escaped).
  * @detached: the header is not on the data device, so the data may start

@@ -29,6 +29,17 @@ put_secret "$GUID_B" "$FIX/wrong"
 run_agent valgrind-failure "rd.luks.uuid=$U rd.coco.key=$GUID_A rd.luks.uuid=0e0e0e0e-1111-4222-8333-444444444444 rd.coco.timeout=0"
 rc_is valgrind-failure 1
 
+# Two volumes at once: the workers (agent/workers.c) under valgrind too.
+cp "$DEVICES/disk.img" "$FIX/twin.img"
+cryptsetup luksUUID -q --uuid 5eeeeeee-0000-4000-8000-000000000002 "$FIX/twin.img"
+mkdir -p "$FIX/two"
+cp "$DEVICES/disk.img" "$FIX/twin.img" "$FIX/two/"
+put_secret "$GUID_A" "$FIX/key"
+put_secret "$GUID_B" "$FIX/key"
+run_agent valgrind-parallel "rd.luks.uuid=$U rd.coco.key=$U:$GUID_A rd.luks.uuid=5eeeeeee-0000-4000-8000-000000000002 rd.coco.key=5eeeeeee-0000-4000-8000-000000000002:$GUID_B rd.coco.debug" --devices-dir "$FIX/two"
+rc_is valgrind-parallel 0
+tap_is "valgrind-parallel: both verified" 2 "$(grep -c 'key verified' "$OUT")"
+
 # A forged header: the policy refuses it (segment cipher_null).
 cp "$DEVICES/disk.img" "$FIX/forged.img"
 "$TOP/tests/lib/luks2-forge.py" "$FIX/forged.img" set segments.0.encryption '"cipher_null-ecb"'

@@ -39,6 +39,8 @@ $(BUILD)/ramscan: tests/boot/ramscan.c
 # Figures from a guest: static vs dynamic start-up and keyslot times
 # (needs `make static boot-prereqs`; skips with a message otherwise).
 BENCHES += tests/bench/bench-boot.sh
+# Several volumes at once against --serial, in one guest with 2 vCPUs.
+BENCHES += tests/bench/bench-parallel.sh
 
 # The initramfs gets the static build (issue 6): one file, no libraries.
 BOOT_COCO_UNLOCK = $(abspath $(BUILD))/static/coco-unlock.stripped

@@ -415,7 +415,8 @@ BOOT_CMDLINE_BASE="initrd=\\initrd.img console=ttyS0 panic=1 rd.coco.timeout=15"
 # boot_qemu_start SERIAL ESP [DISK...]: starts QEMU in the background:
 # q35/OVMF under TCG, ESP as the first virtio disk and each DISK after it
 # (all snapshot=on: the images are never written), the serial console as
-# SERIAL (a -serial argument), at most $BOOT_TIMEOUT seconds. Sets
+# SERIAL (a -serial argument), at most $BOOT_TIMEOUT seconds, with
+# BOOT_SMP vCPUs (default 1) and BOOT_MEM_MIB MiB (default 1024). Sets
 # QEMU_PID, QEMU_VARS (the writable OVMF variables, remove after) and
 # QEMU_START (ns). QEMU's own messages go to QEMU_LOG.
 boot_qemu_start() {
@@ -439,7 +440,7 @@ boot_qemu_start() {
 	fi
 	QEMU_START=$(date +%s%N)
 	timeout --kill-after=5 "$BOOT_TIMEOUT" qemu-system-x86_64 \
-		-nodefaults -machine q35 -accel tcg -cpu max -smp 1 -m "${BOOT_MEM_MIB:-1024}" "${qmp[@]}" \
+		-nodefaults -machine q35 -accel tcg -cpu max -smp "${BOOT_SMP:-1}" -m "${BOOT_MEM_MIB:-1024}" "${qmp[@]}" \
 		-display none -no-reboot -no-user-config \
 		-drive "if=pflash,format=raw,unit=0,readonly=on,file=$OVMF_CODE" \
 		-drive "if=pflash,format=raw,unit=1,file=$QEMU_VARS" \
