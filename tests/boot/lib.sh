@@ -296,16 +296,18 @@ modules_closure() {
 # $COCO_UNLOCK and its libraries, cryptsetup (for the manual mode),
 # efi_secret and dm-crypt with their dependencies, and tests/boot/init.
 # With BOOT_PLUGIN=FILE, the coco-efi-secret token plugin FILE too, where
-# libcryptsetup looks (a fixture of its own, initrd-plugin.img).
+# libcryptsetup looks (a fixture of its own, initrd-plugin.img); with
+# BOOT_EXTRA_MODULES="M ...", those modules too (initrd-modules.img).
 # Sets INITRD. Needs boot_kernel first.
 boot_initramfs() {
 	FIX=$BOOT_WORK/fixtures
-	local fx=initrd${BOOT_PLUGIN:+-plugin}
+	local fx=initrd${BOOT_PLUGIN:+-plugin}${BOOT_EXTRA_MODULES:+-modules}
 	INITRD=$FIX/$fx.img
 	mkdir -p "$FIX"
 	[ -x "$COCO_UNLOCK" ] || { boot_die "no coco-unlock binary at $COCO_UNLOCK"; return 1; }
 	local inputs=("$BOOT_SRC/lib.sh" "$BOOT_SRC/init" "$COCO_UNLOCK" /bin/busybox
-		"$KERNEL_DIR" "$(command -v cryptsetup || echo none)" ${BOOT_PLUGIN:+"$BOOT_PLUGIN"})
+		"$KERNEL_DIR" "$(command -v cryptsetup || echo none)" ${BOOT_PLUGIN:+"$BOOT_PLUGIN"}
+		"modules=${BOOT_EXTRA_MODULES:-}")
 	(
 		flock 8
 		fixture_fresh "$fx" "${inputs[@]}" && exit 0
@@ -329,7 +331,8 @@ boot_initramfs() {
 		printf 'NAME="coco-unlock boot test initramfs"\nID=coco-test\n' >"$root/etc/initrd-release"
 		moddir=lib/modules/$KERNEL_RELEASE
 		mkdir -p "$root/$moddir"
-		for m in $(modules_closure efi_secret dm_crypt); do
+		# shellcheck disable=SC2086 # module names as words
+		for m in $(modules_closure efi_secret dm_crypt ${BOOT_EXTRA_MODULES:-}); do
 			install -D -m 0644 "$KERNEL_DIR/modules/$moddir/$m" "$root/$moddir/$m"
 		done
 		cp "$KERNEL_DIR/modules/$moddir"/modules.{order,builtin,builtin.modinfo} "$root/$moddir/"

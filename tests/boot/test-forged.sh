@@ -76,6 +76,10 @@ rm -rf "$vkdir"
 secret_table "$BASE/table-wrong.bin" "$GUID_DISK=$FIX/root.key" "$OTHER=$FIX/other.key" "$WRONG=$FIX/wrong.key"
 RUN=$BASE/keyslot
 mkdir -p "$RUN"
+# The control's cryptsetup (Debian's, OpenSSL) has no cipher_null of its
+# own: it asks the kernel's AF_ALG, which this image then carries and the
+# init loads for it (coco-unlock needs none of it).
+BOOT_EXTRA_MODULES=algif_skcipher boot_initramfs || exit 1
 tap_boot keyslot "$CMD cocotest.anykey=$WRONG" "$BASE/table-wrong.bin" "$BASE/keyslot.img"
 # The control: on 6.1 plain cryptsetup takes the wrong secret (the CVE).
 # 6.12's crypto API has no cipher_null-ecb for cryptsetup's keyslot check,

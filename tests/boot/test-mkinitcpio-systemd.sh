@@ -46,9 +46,9 @@ sed 's/^/#   /' "$IMG.out" | grep -v 'Running build hook' | head -n 40
 tap_is "image build ran" 0 "$rc"
 tree=$IMG.tree
 failed=$(awk '$1 == "CALL" && $2 != 0 { $1 = $2 = ""; sub(/^ +/, ""); print }' "$IMG.log" 2>/dev/null | sort -u)
-# As in test-mkinitcpio.sh: the test kernel's ciphers are built in.
-tap_is "build(): no add_* call failed but add_all_modules /crypto/ (built-in ciphers)" \
-	"add_all_modules /crypto/" "$failed"
+# The test kernel has ciphers built in and AF_ALG as modules under
+# /crypto/, so add_all_modules '/crypto/' finds some: no add_* call fails.
+tap_is "build(): no add_* call failed" "" "$failed"
 tap_check "the image's /init is systemd" cmp -s /usr/lib/systemd/systemd "$tree/init"
 if [ -e "$BASE/bin/coco-unlock.static" ]; then bin=$BASE/bin/coco-unlock.static; else bin=$BASE/bin/coco-unlock; fi
 tap_check "build(): coco-unlock as /usr/bin/coco-unlock" cmp -s "$bin" "$tree/usr/bin/coco-unlock"
