@@ -341,6 +341,7 @@ struct device_events {
 	unsigned int wakes, event_looks, ticks, messages;
 };
 
+long long monotonic_ms(void);
 void device_events_open(struct device_events *ev, const char *devices_dir);
 void device_events_wait(struct device_events *ev, long long deadline_ms);
 void device_events_close(struct device_events *ev);

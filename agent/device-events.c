@@ -65,7 +65,8 @@
 #define UDEV_PROPERTIES_OFFSET 16
 #define UDEV_HEADER_MIN 40
 
-static long long monotonic_ms(void)
+/* The clock of every wait and deadline (volumes.c's too). */
+long long monotonic_ms(void)
 {
 	struct timespec ts;
 
@@ -281,8 +282,7 @@ static void announce(struct device_events *ev)
 
 /*
  * Returns when a device may have appeared, at the safety tick, or at
- * @deadline_ms (CLOCK_MONOTONIC, as now_ms() in volumes.c): the caller
- * looks again either way.
+ * @deadline_ms (monotonic_ms()): the caller looks again either way.
  */
 void device_events_wait(struct device_events *ev, long long deadline_ms)
 {

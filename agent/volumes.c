@@ -13,7 +13,6 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "coco-unlock.h"
 #include "header-policy.h"
@@ -137,14 +136,6 @@ int volumes_discover(struct config *cfg, const struct options *opts, const struc
 	return r;
 }
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Where the volume's device is now; false while it is missing (or refused). */
 static bool locate(const struct config *cfg, struct secret_area *area, struct volume *v,
 		   const char *devices_dir)
@@ -211,7 +202,7 @@ static void give_up_waiting(struct config *cfg, struct secret_area *area, int ti
 int volumes_unlock_all(struct config *cfg, const struct options *opts,
 		       struct secret_area *area, struct secret_mem *mem)
 {
-	long long deadline = now_ms() + (long long)cfg->timeout_sec * 1000;
+	long long deadline = monotonic_ms() + (long long)cfg->timeout_sec * 1000;
 	bool announced = false;
 	struct device_events ev;
 	size_t i, waiting;
@@ -219,7 +210,7 @@ int volumes_unlock_all(struct config *cfg, const struct options *opts,
 	/* Before the first look: what appears after it is an event to read. */
 	device_events_open(&ev, opts->devices_dir);
 	while ((waiting = unlock_present(cfg, opts, area, mem)) > 0) {
-		if (now_ms() >= deadline) {
+		if (monotonic_ms() >= deadline) {
 			give_up_waiting(cfg, area, cfg->timeout_sec);
 			break;
 		}

@@ -98,6 +98,16 @@ run_agent() {
 	check_no_secret_bytes "$name"
 }
 
+# wait_for_line ERE: until the output of an agent started in the
+# background ($FIX/out) has a line matching ERE; false after 20 s.
+wait_for_line() {
+	for _ in $(seq 200); do
+		grep -qE -- "$1" "$FIX/out" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 show_output() {
 	local line
 	while IFS= read -r line; do

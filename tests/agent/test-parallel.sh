@@ -138,13 +138,6 @@ slow_secrets() {
 	put_secret "$GS2" "$FIX/key-2"
 	put_secret "$GU" "$FIX/other"
 }
-wait_for_line() { # ERE: until the agent's output has it (at most 20 s)
-	for _ in $(seq 200); do
-		grep -qE -- "$1" "$FIX/out" && return 0
-		sleep 0.1
-	done
-	return 1
-}
 # kill_worker NAME SIGNAL AFTER-ERE
 kill_worker() {
 	local name=$1 sig=$2 after=$3 pid worker

@@ -112,13 +112,6 @@ agent_bg() { # CMDLINE [ARGS...]: coco-unlock in the background; PID and $FIX/ou
 		--devices-dir "$DEVICES" --state-dir "$STATE" --dry-run "$@" >"$FIX/out" 2>&1 &
 	PID=$!
 }
-wait_for_line() { # ERE: until the agent's output has it (at most 10 s)
-	for _ in $(seq 100); do
-		grep -qE -- "$1" "$FIX/out" && return 0
-		sleep 0.1
-	done
-	return 1
-}
 MISSING=0e0e0e0e-1111-4222-8333-444444444444
 setup
 rm -rf "$STATE"

@@ -23,16 +23,7 @@ STATIC=$BUILD/static/coco-unlock.stripped
 DYNAMIC=$BUILD/coco-unlock
 CLI=$(command -v cryptsetup || echo /sbin/cryptsetup)
 echo "== coco-unlock in a guest (QEMU TCG): static and dynamic builds against the cryptsetup CLI"
-for f in "$STATIC" "$DYNAMIC" "$INJECTOR" "$CLI"; do
-	if [ ! -f "$f" ]; then
-		echo "bench-boot: skipped: no $f (make static boot-prereqs)"
-		exit 0
-	fi
-done
-if ! ls "$CACHE"/kernel-*/done >/dev/null 2>&1; then
-	echo "bench-boot: skipped: no test kernel in $CACHE (make boot-prereqs)"
-	exit 0
-fi
+bench_ready bench-boot "$STATIC" "$DYNAMIC" "$INJECTOR" "$CLI" || exit 0
 boot_kernel || exit 1
 
 RUN=$BOOT_WORK/runs/bench

@@ -23,16 +23,7 @@ COCO_UNLOCK=$THIS
 . "$TOP/tests/boot/lib.sh"
 
 echo "== a disk hot-plugged while coco-unlock waits (QEMU TCG, kernel time)"
-for f in "$THIS" ${BASELINE:+"$BASELINE"} "$INJECTOR"; do
-	if [ ! -f "$f" ]; then
-		echo "bench-hotplug: skipped: no $f (make static boot-prereqs)"
-		exit 0
-	fi
-done
-if ! ls "$CACHE"/kernel-*/done >/dev/null 2>&1; then
-	echo "bench-hotplug: skipped: no test kernel in $CACHE (make boot-prereqs)"
-	exit 0
-fi
+bench_ready bench-hotplug "$THIS" ${BASELINE:+"$BASELINE"} "$INJECTOR" || exit 0
 boot_kernel && boot_disks || exit 1
 
 ms() { # T0 T1 (s): T1 - T0 in ms, or "?"

@@ -31,16 +31,7 @@ COCO_SECRET=${COCO_SECRET:-$BUILD/coco-secret}
 RUNS=${BENCH_PARALLEL_RUNS:-4}
 PBKDF2_VOLUMES=8 ARGON2_VOLUMES=4
 echo "== several volumes at once (QEMU TCG, 2 vCPUs): parallel vs --serial"
-for f in "$STATIC" "$COCO_SECRET" "$INJECTOR"; do
-	if [ ! -f "$f" ]; then
-		echo "bench-parallel: skipped: no $f (make static boot-prereqs)"
-		exit 0
-	fi
-done
-if ! ls "$CACHE"/kernel-*/done >/dev/null 2>&1; then
-	echo "bench-parallel: skipped: no test kernel in $CACHE (make boot-prereqs)"
-	exit 0
-fi
+bench_ready bench-parallel "$STATIC" "$COCO_SECRET" "$INJECTOR" || exit 0
 boot_kernel || exit 1
 
 RUN=$BOOT_WORK/runs/bench-parallel

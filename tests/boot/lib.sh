@@ -158,6 +158,24 @@ fixture_done() {
 # ---------------------------------------------------------------------------
 # The kernel
 
+# bench_ready NAME FILE...: a bench's inputs (the FILEs, a cached test
+# kernel) are there; else says NAME skipped and why, and is false (the
+# bench then exits 0: figures, not a test).
+bench_ready() {
+	local name=$1 f
+	shift
+	for f in "$@"; do
+		if [ ! -f "$f" ]; then
+			echo "$name: skipped: no $f (make static boot-prereqs)"
+			return 1
+		fi
+	done
+	if ! ls "$CACHE"/kernel-*/done >/dev/null 2>&1; then
+		echo "$name: skipped: no test kernel in $CACHE (make boot-prereqs)"
+		return 1
+	fi
+}
+
 # boot_kernel: sets KERNEL_DIR (bzImage, modules/, release), building the
 # kernel when the cache has none (slow: minutes).
 boot_kernel() {
