@@ -42,6 +42,8 @@ static const char *const allowed_hashes[] = { "sha1", "sha256", "sha384", "sha51
 
 /* kdf_budget_cap_memory(): a worker's share of the memory budget (agent/workers.c). */
 static uint64_t argon2_cap_kib = UINT64_MAX;
+/* kdf_budget_cap_pbkdf2(): a lower PBKDF2 budget, for tests only. */
+static uint64_t pbkdf2_cap = PBKDF2_MAX_ITERATIONS;
 
 static int refuse(char why[LUKS_WHY_MAX], const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -107,7 +109,7 @@ void kdf_budget_default(struct kdf_budget *b)
 	char line[128];
 	FILE *f;
 
-	b->pbkdf2_max_iterations = PBKDF2_MAX_ITERATIONS;
+	b->pbkdf2_max_iterations = pbkdf2_cap;
 	b->argon2_max_work_kib = ARGON2_MAX_WORK_KIB;
 	b->argon2_max_threads = ARGON2_MAX_THREADS;
 	f = fopen("/proc/meminfo", "re");
@@ -130,6 +132,12 @@ void kdf_budget_cap_memory(uint64_t kib)
 	argon2_cap_kib = kib;
 }
 
+void kdf_budget_cap_pbkdf2(uint64_t iterations)
+{
+	if (iterations > 0 && iterations < pbkdf2_cap)
+		pbkdf2_cap = iterations;
+}
+
 uint64_t header_policy_keyslot_memory(const struct luks_header *h, int keyslot)
 {
 	struct json_object *kdf;
@@ -145,7 +153,120 @@ uint64_t header_policy_keyslot_memory(const struct luks_header *h, int keyslot)
 	return luks2_u64(kdf, "memory", UINT64_MAX, &memory) ? memory : 0;
 }
 
+/*
+ * Cipher and mode names are letters, digits, '-', ':', '(' and ')'
+ * ("aes-xts-plain64", "capi:xts(aes)-plain64"), and '_' of the kernel's
+ * own names ("cipher_null", refused later by the allow-list with its own
+ * reason): a blank or anything else is a host's attempt to smuggle words
+ * into a dm-crypt table, where libcryptsetup copies the string as it is.
+ */
+static bool name_clean(const char *s)
+{
+	if (s == NULL || *s == '\0')
+		return false;
+	for (; *s != '\0'; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
+		      *s == '-' || *s == ':' || *s == '(' || *s == ')' || *s == '_'))
+			return false;
+	return true;
+}
+
+/*
+ * "0", or digits without a leading zero, below @limit. libcryptsetup
+ * takes these keys and references as numbers (atoi) and prints them back
+ * ("%u"), so "00" and "0" would be two objects to us and one to it.
+ */
+static bool canonical_id(const char *s, uint64_t limit)
+{
+	uint64_t v = 0;
+
+	if (s == NULL || *s == '\0' || (s[0] == '0' && s[1] != '\0') || strlen(s) > 9)
+		return false;
+	for (; *s != '\0'; s++) {
+		if (*s < '0' || *s > '9')
+			return false;
+		v = v * 10 + (uint64_t)(*s - '0');
+	}
+	return v < limit;
+}
+
+/* Every member of an array of references ("keyslots", "segments") canonical. */
+static bool canonical_refs(struct json_object *obj, const char *key, uint64_t limit)
+{
+	struct json_object *arr;
+	size_t i, n;
+
+	if (!json_object_object_get_ex(obj, key, &arr))
+		return true;
+	if (!json_object_is_type(arr, json_type_array))
+		return false;
+	n = json_object_array_length(arr);
+	for (i = 0; i < n; i++) {
+		struct json_object *e = json_object_array_get_idx(arr, i);
+
+		if (!json_object_is_type(e, json_type_string) ||
+		    !canonical_id(json_object_get_string(e), limit))
+			return false;
+	}
+	return true;
+}
+
 /* ---- LUKS2 ------------------------------------------------------------------- */
+
+#define SEGMENTS_MAX 1000000
+
+/*
+ * The keys of keyslots, digests, segments and tokens, and every reference
+ * to a keyslot or segment, as libcryptsetup writes them: canonical
+ * decimals (canonical_id).
+ */
+static int check_numbering(struct json_object *json, char why[LUKS_WHY_MAX])
+{
+	static const struct { const char *section; uint64_t limit; } sections[] = {
+		{ "keyslots", LUKS2_KEYSLOTS }, { "tokens", LUKS2_KEYSLOTS },
+		{ "digests", SEGMENTS_MAX }, { "segments", SEGMENTS_MAX },
+	};
+	char buf[64];
+	size_t i;
+
+	for (i = 0; i < sizeof(sections) / sizeof(sections[0]); i++) {
+		struct json_object *obj = luks2_object(json, sections[i].section);
+
+		if (obj == NULL)
+			continue;
+		json_object_object_foreach(obj, key, val) {
+			if (!canonical_id(key, sections[i].limit))
+				return refuse(why, "its %s has a member named %s, not a canonical number",
+					      sections[i].section, shown(key, buf, sizeof(buf)));
+			if (!canonical_refs(val, "keyslots", LUKS2_KEYSLOTS) ||
+			    !canonical_refs(val, "segments", SEGMENTS_MAX))
+				return refuse(why, "%s %s refers to a keyslot or segment not by a canonical number",
+					      sections[i].section, key);
+		}
+	}
+	return 0;
+}
+
+/* Segment 0's and every keyslot's cipher: names, not words (name_clean). */
+static int check_cipher_names(struct json_object *json, char why[LUKS_WHY_MAX])
+{
+	struct json_object *keyslots = luks2_object(json, "keyslots");
+	const char *enc = luks2_string(luks2_numbered(json, "segments", 0), "encryption");
+	char buf[64];
+
+	if (enc != NULL && !name_clean(enc))
+		return refuse(why, "segment 0: encryption %s has characters no cipher name has",
+			      shown(enc, buf, sizeof(buf)));
+	if (keyslots == NULL)
+		return 0;
+	json_object_object_foreach(keyslots, key, ks) {
+		enc = luks2_string(luks2_object(ks, "area"), "encryption");
+		if (enc != NULL && !name_clean(enc))
+			return refuse(why, "keyslot %s: area encryption %s has characters no cipher name has",
+				      key, shown(enc, buf, sizeof(buf)));
+	}
+	return 0;
+}
 
 static int check_requirements(struct json_object *json, char why[LUKS_WHY_MAX])
 {
@@ -296,6 +417,8 @@ static int check_digests(const struct luks_header *h, const bool tried[LUKS2_KEY
 	bool covered[LUKS2_KEYSLOTS] = { false };
 	int i, r;
 
+	/* One digest each: libcryptsetup and the MAC both take the first. */
+
 	if (digests == NULL)
 		return refuse(why, "its LUKS2 metadata has no digests");
 	json_object_object_foreach(digests, key, d) {
@@ -303,9 +426,13 @@ static int check_digests(const struct luks_header *h, const bool tried[LUKS2_KEY
 		bool relevant = false;
 		char what[48];
 
-		for (i = 0; i < LUKS2_KEYSLOTS; i++)
-			if (tried[i] && luks2_array_has_id(slots, i))
-				relevant = covered[i] = true;
+		for (i = 0; i < LUKS2_KEYSLOTS; i++) {
+			if (!tried[i] || !luks2_array_has_id(slots, i))
+				continue;
+			if (covered[i])
+				return refuse(why, "keyslot %d is covered by more than one digest", i);
+			relevant = covered[i] = true;
+		}
 		if (!relevant)
 			continue;
 		snprintf(what, sizeof(what), "digest %.8s", key);
@@ -324,8 +451,12 @@ static int check_digests(const struct luks_header *h, const bool tried[LUKS2_KEY
 static int check_volume2(const struct luks_header *h, bool detached, char why[LUKS_WHY_MAX])
 {
 	const char *encryption = NULL;
-	int r = check_requirements(h->json, why);
+	int r = check_numbering(h->json, why);
 
+	if (r == 0)
+		r = check_requirements(h->json, why);
+	if (r == 0)
+		r = check_cipher_names(h->json, why);
 	if (r == 0)
 		r = check_segment(h, detached, &encryption, why);
 	return r;
@@ -353,6 +484,9 @@ static int check_volume1(const struct luks_header *h, const struct kdf_budget *b
 	char encryption[72], buf[96];
 
 	snprintf(encryption, sizeof(encryption), "%s-%s", f->cipher, f->mode);
+	if (!name_clean(f->cipher) || !name_clean(f->mode))
+		return refuse(why, "cipher %s has characters no cipher name has",
+			      shown(encryption, buf, sizeof(buf)));
 	if (!header_policy_cipher_allowed(encryption, f->key_bytes))
 		return refuse(why, "cipher %s with a %llu-bit key is not allowed",
 			      shown(encryption, buf, sizeof(buf)), (unsigned long long)f->key_bytes * 8);
@@ -413,4 +547,81 @@ int header_policy_check(const struct luks_header *h, const bool tried[LUKS2_KEYS
 	if (r == 0 && n == 0)
 		r = refuse(why, "no keyslot to try");
 	return r;
+}
+
+/* ---- what the plugin path adds ------------------------------------------------- */
+
+int header_policy_check_persistent_flags(const struct luks_header *h, char why[LUKS_WHY_MAX])
+{
+	struct json_object *config, *flags, *f;
+	char buf[64];
+
+	if (h->version != 2)
+		return 0;
+	config = luks2_object(h->json, "config");
+	if (config == NULL || !json_object_object_get_ex(config, "flags", &flags))
+		return 0;
+	if (!json_object_is_type(flags, json_type_array))
+		return refuse(why, "its persistent flags are malformed");
+	if (json_object_array_length(flags) == 0)
+		return 0;
+	f = json_object_array_get_idx(flags, 0);
+	return refuse(why, "it carries persistent flags (%s) that cryptsetup would apply; the "
+		      "header is not the owner's to set them: put them in crypttab",
+		      shown(json_object_get_string(f), buf, sizeof(buf)));
+}
+
+/* ---- a volume's KDF work --------------------------------------------------------- */
+
+/* @part of @whole, in KDF_COST_UNIT units, rounded up. */
+static uint64_t share(uint64_t part, uint64_t whole)
+{
+	if (whole == 0)
+		return UINT64_MAX / 4;
+	/* part and whole are within budgets far below 2^40: no overflow. */
+	return (part * KDF_COST_UNIT + whole - 1) / whole;
+}
+
+/* One KDF (a keyslot's or a digest's), passed by check_kdf() before. */
+static uint64_t kdf_cost(struct json_object *kdf, const struct kdf_budget *b)
+{
+	const char *type = luks2_string(kdf, "type");
+	uint64_t iterations = 0, memory = 0;
+
+	if (type != NULL && strcmp(type, "pbkdf2") == 0) {
+		luks2_u64(kdf, "iterations", b->pbkdf2_max_iterations, &iterations);
+		return share(iterations, b->pbkdf2_max_iterations);
+	}
+	luks2_u64(kdf, "time", UINT32_MAX, &iterations);
+	luks2_u64(kdf, "memory", UINT32_MAX, &memory);
+	return share(iterations * memory, b->argon2_max_work_kib);
+}
+
+uint64_t header_policy_try_cost(const struct luks_header *h, int keyslot,
+				const struct kdf_budget *b)
+{
+	struct json_object *digests;
+	uint64_t cost;
+
+	if (h->version == 1)
+		return share(h->luks1.keyslots[keyslot].iterations, b->pbkdf2_max_iterations) +
+		       share(h->luks1.digest_iterations, b->pbkdf2_max_iterations);
+	cost = kdf_cost(luks2_object(luks2_numbered(h->json, "keyslots", keyslot), "kdf"), b);
+	digests = luks2_object(h->json, "digests");
+	if (digests == NULL)
+		return cost;
+	json_object_object_foreach(digests, key, d) {
+		(void)key;
+		if (luks2_array_has_id(luks2_array(d, "keyslots"), keyslot))
+			return cost + kdf_cost(d, b);
+	}
+	return cost;
+}
+
+bool kdf_account_spend(struct kdf_account *a, uint64_t cost)
+{
+	if (cost > KDF_VOLUME_BUDGET || a->spent > KDF_VOLUME_BUDGET - cost)
+		return false;
+	a->spent += cost;
+	return true;
 }

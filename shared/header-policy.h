@@ -53,6 +53,9 @@ void kdf_budget_default(struct kdf_budget *b);
  */
 void kdf_budget_cap_memory(uint64_t kib);
 
+/* For tests only: a PBKDF2 budget below 2^24 (a larger value changes nothing). */
+void kdf_budget_cap_pbkdf2(uint64_t iterations);
+
 /* The argon2 memory (KiB) of keyslot @keyslot; 0 for PBKDF2, LUKS1 or none. */
 uint64_t header_policy_keyslot_memory(const struct luks_header *h, int keyslot);
 
@@ -76,6 +79,37 @@ int header_policy_check_keyslot(const struct luks_header *h, int keyslot, bool d
 /* Both: the volume and every keyslot in @tried. */
 int header_policy_check(const struct luks_header *h, const bool tried[LUKS2_KEYSLOTS],
 			bool detached, const struct kdf_budget *budget, char why[LUKS_WHY_MAX]);
+
+/*
+ * The plugin path only: cryptsetup and systemd-cryptsetup apply the
+ * header's persistent flags (config.flags: allow-discards, ...), which
+ * the host writes and neither this policy nor the MAC binds; a header
+ * with any is refused (-EPERM and the reason). The agent ignores them
+ * (CRYPT_ACTIVATE_IGNORE_PERSISTENT).
+ */
+int header_policy_check_persistent_flags(const struct luks_header *h, char why[LUKS_WHY_MAX]);
+
+/*
+ * A volume's KDF work, over every keyslot, secret and retry its tries
+ * meet: one try of a keyslot costs its KDF plus its digest's, counted in
+ * millionths of one keyslot's budget (KDF_COST_UNIT: 2^24 PBKDF2
+ * iterations, or 64 GiB x iterations of argon2), and all the tries of
+ * one volume together stay within KDF_VOLUME_BUDGET, twice that. Without
+ * it a named secret met every keyslot that passed on its own: 8 keyslots
+ * at the budget took 8 times as long, twice that with a retry.
+ */
+#define KDF_COST_UNIT 1000000ULL
+#define KDF_VOLUME_BUDGET (2 * KDF_COST_UNIT)
+
+struct kdf_account {
+	uint64_t spent;
+};
+
+/* One try of keyslot @keyslot, which passed the policy. */
+uint64_t header_policy_try_cost(const struct luks_header *h, int keyslot,
+				const struct kdf_budget *budget);
+/* Charges @cost: false (nothing charged) when it would go over the volume's budget. */
+bool kdf_account_spend(struct kdf_account *a, uint64_t cost);
 
 /* The cipher allow-list alone: "aes-xts-plain64" with a key of @key_bytes. */
 bool header_policy_cipher_allowed(const char *encryption, uint64_t key_bytes);

@@ -191,21 +191,20 @@ differ:
 	return -EBADMSG;
 }
 
-static int luks2_parse_json(struct luks_header *h, char why[LUKS_WHY_MAX])
+/*
+ * @text (@len bytes, no NUL among them) as LUKS2 metadata: one JSON
+ * object, parsed to its end, whose config.json_size is @json_size.
+ */
+static int luks2_parse_json(struct luks_header *h, const char *text, size_t len,
+			    uint64_t json_size, char why[LUKS_WHY_MAX])
 {
-	const char *area = (const char *)h->copies + BIN_HDR_SIZE;
-	size_t area_len = h->hdr_size - BIN_HDR_SIZE, len = strnlen(area, area_len);
 	struct json_tokener *tok;
-	uint64_t json_size;
+	uint64_t said;
 
-	if (len == area_len) {
-		set_why(why, "the LUKS2 JSON area is not terminated");
-		return -EBADMSG;
-	}
 	tok = json_tokener_new_ex(JSON_TOKENER_DEFAULT_DEPTH);
 	if (tok == NULL)
 		return -ENOMEM;
-	h->json = json_tokener_parse_ex(tok, area, (int)len);
+	h->json = json_tokener_parse_ex(tok, text, (int)len);
 	if (h->json == NULL || json_tokener_get_error(tok) != json_tokener_success ||
 	    json_tokener_get_parse_end(tok) != len || !json_object_is_type(h->json, json_type_object)) {
 		json_tokener_free(tok);
@@ -213,12 +212,25 @@ static int luks2_parse_json(struct luks_header *h, char why[LUKS_WHY_MAX])
 		return -EBADMSG;
 	}
 	json_tokener_free(tok);
-	if (!luks2_u64(luks2_object(h->json, "config"), "json_size", LUKS2_HDR_MAX, &json_size) ||
-	    json_size != area_len) {
+	if (!luks2_u64(luks2_object(h->json, "config"), "json_size", LUKS2_HDR_MAX, &said) ||
+	    said != json_size) {
 		set_why(why, "the LUKS2 metadata's json_size does not match its header");
 		return -EBADMSG;
 	}
 	return 0;
+}
+
+/* The JSON area of the first copy: NUL-terminated inside the area. */
+static int luks2_parse_area(struct luks_header *h, char why[LUKS_WHY_MAX])
+{
+	const char *area = (const char *)h->copies + BIN_HDR_SIZE;
+	size_t area_len = h->hdr_size - BIN_HDR_SIZE, len = strnlen(area, area_len);
+
+	if (len == area_len) {
+		set_why(why, "the LUKS2 JSON area is not terminated");
+		return -EBADMSG;
+	}
+	return luks2_parse_json(h, area, len, area_len, why);
 }
 
 static int luks2_read(int fd, const uint8_t *first, struct luks_header *h, char why[LUKS_WHY_MAX])
@@ -252,7 +264,7 @@ static int luks2_read(int fd, const uint8_t *first, struct luks_header *h, char 
 		set_why(why, "the LUKS2 header has no valid UUID");
 		return -EBADMSG;
 	}
-	return luks2_parse_json(h, why);
+	return luks2_parse_area(h, why);
 }
 
 /* ---- LUKS1 ------------------------------------------------------------------- */
@@ -332,6 +344,28 @@ int luks_header_read(const char *path, struct luks_header *h, char why[LUKS_WHY_
 		set_why(why, "not a LUKS volume");
 	close(fd);
 	return r;
+}
+
+int luks_header_from_loaded(struct luks_header *h, const char *uuid, uint64_t hdr_size,
+			    const char *json, char why[LUKS_WHY_MAX])
+{
+	struct guid g;
+
+	memset(h, 0, sizeof(*h));
+	h->snapshot_fd = -1;
+	why[0] = '\0';
+	if (uuid == NULL || !guid_parse(uuid, &g)) {
+		set_why(why, "the loaded LUKS2 header has no valid UUID");
+		return -EBADMSG;
+	}
+	if (!hdr_size_valid(hdr_size) || json == NULL) {
+		set_why(why, "the loaded LUKS2 header has no metadata of a size cryptsetup writes");
+		return -EBADMSG;
+	}
+	memcpy(h->uuid, g.str, LUKS_UUID_LEN + 1);
+	h->version = 2;
+	h->hdr_size = hdr_size;
+	return luks2_parse_json(h, json, strlen(json), hdr_size - BIN_HDR_SIZE, why);
 }
 
 void luks_header_free(struct luks_header *h)

@@ -65,6 +65,16 @@ struct luks_header {
 int luks_header_read(const char *path, struct luks_header *h, char why[LUKS_WHY_MAX]);
 void luks_header_free(struct luks_header *h);
 
+/*
+ * The header as libcryptsetup holds it in memory (the token plugin, which
+ * runs after libcryptsetup loaded the disk: crypt_get_uuid(),
+ * crypt_get_metadata_size() and crypt_dump_json()), so that what is judged
+ * is exactly what libcryptsetup will use; no copies, no snapshot.
+ * -EBADMSG with a reason in @why; luks_header_free() in every case.
+ */
+int luks_header_from_loaded(struct luks_header *h, const char *uuid, uint64_t hdr_size,
+			    const char *json, char why[LUKS_WHY_MAX]);
+
 /* Each active keyslot of the header, for an ANY_KEYSLOT try. */
 int luks_header_keyslots(const struct luks_header *h, bool active[LUKS2_KEYSLOTS]);
 

@@ -11,6 +11,7 @@ checksums. This tool does that, for tests of coco-unlock's header policy.
 OPs, applied in order to the JSON of the first copy:
   set PATH JSON      set a member (PATH dotted: segments.0.encryption)
   del PATH           delete a member
+  copy PATH PATH     copy a member to another place (digests.0 digests.00)
   break-second       after writing, flip one byte of the second copy's
                      JSON area and leave its checksum stale
   null-keyslot N VK  make keyslot N a cipher_null one for the volume key in
@@ -183,6 +184,11 @@ def main(argv):
             if op == "set":
                 parent, key = walk(meta, args.pop(0))
                 parent[key] = json.loads(args.pop(0))
+            elif op == "copy":
+                parent, key = walk(meta, args.pop(0))
+                value = json.loads(json.dumps(parent[key]))
+                parent, key = walk(meta, args.pop(0))
+                parent[key] = value
             elif op == "del":
                 parent, key = walk(meta, args.pop(0))
                 del parent[key]
