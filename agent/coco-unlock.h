@@ -19,6 +19,7 @@
 #include "secure-mem.h"
 #include "token.h"
 #include "volume-key-id.h"
+#include "wipe-record.h"
 
 /* Exit statuses (SPEC "Exit status"). */
 enum {
@@ -30,7 +31,7 @@ enum {
 };
 
 /* Where the unlocking run leaves the GUIDs it planned, for --wipe-only. */
-#define STATE_DIR "/run/coco-unlock"
+#define STATE_DIR WIPE_RECORD_DIR
 
 /* Configured volumes, or found by a scan: room for a real disk among 32 fakes. */
 #define MAX_VOLUMES 64
@@ -151,6 +152,7 @@ struct options {
 	bool log_kmsg;		/* --log-kmsg: the kernel log without /etc/initrd-release */
 	bool serial;		/* --serial: one volume at a time, no worker processes */
 	uint64_t parallel_memory_kib;	/* --parallel-memory (test knob): 0, or a lower budget */
+	uint64_t pbkdf2_budget;		/* --pbkdf2-budget: a lower PBKDF2 budget (tests) */
 };
 
 

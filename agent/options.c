@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "coco-unlock.h"
+#include "header-policy.h"
 
 static void print_help(void)
 {
@@ -40,6 +41,8 @@ static void print_help(void)
 	       "                       as CPUs online, argon2 within the memory budget)\n"
 	       "  --parallel-memory KIB  (tests) a lower memory budget for argon2 keyslots\n"
 	       "                       unlocked at once\n"
+	       "  --pbkdf2-budget N    (tests) a lower PBKDF2 budget than 2^24 iterations per\n"
+	       "                       keyslot (a volume's tries: twice that)\n"
 	       "  -h, --help           show this help\n"
 	       "  -V, --version        show the version\n"
 	       "\n"
@@ -63,6 +66,7 @@ enum {
 	OPT_LOG_KMSG,
 	OPT_SERIAL,
 	OPT_PARALLEL_MEMORY,
+	OPT_PBKDF2_BUDGET,
 };
 
 static const struct option long_options[] = {
@@ -77,6 +81,7 @@ static const struct option long_options[] = {
 	{ "log-kmsg", no_argument, NULL, OPT_LOG_KMSG },
 	{ "serial", no_argument, NULL, OPT_SERIAL },
 	{ "parallel-memory", required_argument, NULL, OPT_PARALLEL_MEMORY },
+	{ "pbkdf2-budget", required_argument, NULL, OPT_PBKDF2_BUDGET },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -90,8 +95,8 @@ static bool non_empty(const char *arg, const char *option)
 	return false;
 }
 
-/* A positive number of KiB, at most 2^40. */
-static bool parse_kib(const char *arg, uint64_t *out)
+/* A positive number, at most 2^40, for @option. */
+static bool parse_amount(const char *arg, const char *option, uint64_t *out)
 {
 	unsigned long long v = 0;
 	char *end = NULL;
@@ -100,7 +105,7 @@ static bool parse_kib(const char *arg, uint64_t *out)
 	if (arg[0] >= '0' && arg[0] <= '9')
 		v = strtoull(arg, &end, 10);
 	if (end == NULL || errno != 0 || *end != '\0' || v == 0 || v > (1ULL << 40)) {
-		fprintf(stderr, "coco-unlock: --parallel-memory needs a number of KiB, not '%s'\n", arg);
+		fprintf(stderr, "coco-unlock: %s needs a positive number, not '%s'\n", option, arg);
 		return false;
 	}
 	*out = v;
@@ -153,8 +158,14 @@ int options_parse(int argc, char **argv, struct options *opts)
 			opts->serial = true;
 			break;
 		case OPT_PARALLEL_MEMORY:
-			if (!parse_kib(optarg, &opts->parallel_memory_kib))
+			if (!parse_amount(optarg, "--parallel-memory", &opts->parallel_memory_kib))
 				return -EXIT_USAGE;
+			break;
+		case OPT_PBKDF2_BUDGET:
+			/* Only ever lower: header-policy.c keeps the smaller. */
+			if (!parse_amount(optarg, "--pbkdf2-budget", &opts->pbkdf2_budget))
+				return -EXIT_USAGE;
+			kdf_budget_cap_pbkdf2(opts->pbkdf2_budget);
 			break;
 		case 'h':
 			print_help();

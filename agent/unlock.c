@@ -300,21 +300,54 @@ static int load_private_copy(const struct volume *v, struct luks_header *h,
 
 /* ---- 6. keys ------------------------------------------------------------------------ */
 
-static int volume_key_by(struct crypt_device *cd, int keyslot, const char *guid,
-			 const struct secret_buf *secret, struct secret_buf *key)
+/*
+ * What one volume's tries may still spend: every keyslot try, of every
+ * secret, retries included, is charged to one account
+ * (header_policy_try_cost); a try that would go over is not made.
+ */
+struct kdf_meter {
+	const char *name;
+	const struct luks_header *h;
+	struct kdf_budget budget;
+	struct kdf_account account;
+};
+
+static void kdf_meter_init(struct kdf_meter *m, const char *name, const struct luks_header *h)
+{
+	m->name = name;
+	m->h = h;
+	kdf_budget_default(&m->budget);
+	m->account.spent = 0;
+}
+
+/* One try, charged first: -EDQUOT (said) when the volume's budget is spent. */
+static int charged_key_get(struct crypt_device *cd, struct kdf_meter *m, int keyslot,
+			   const char *guid, const struct secret_buf *secret, size_t len,
+			   struct secret_buf *key)
 {
 	size_t size = key->capacity;
 	int r;
 
-	r = crypt_volume_key_get(cd, keyslot, (char *)key->data, &size, (const char *)secret->data,
-				 secret->len);
+	if (!kdf_account_spend(&m->account, header_policy_try_cost(m->h, keyslot, &m->budget))) {
+		log_warn("%s: keyslot %d is not tried with secret %s: the volume's KDF budget "
+			 "(twice one keyslot's) is spent", m->name, keyslot, guid);
+		return -EDQUOT;
+	}
+	r = crypt_volume_key_get(cd, keyslot, (char *)key->data, &size, (const char *)secret->data, len);
+	key->len = r >= 0 ? size : 0;
+	return r;
+}
+
+static int volume_key_by(struct crypt_device *cd, struct kdf_meter *m, int keyslot, const char *guid,
+			 const struct secret_buf *secret, struct secret_buf *key)
+{
+	int r;
+
+	r = charged_key_get(cd, m, keyslot, guid, secret, secret->len, key);
 	if (r == -EPERM && trailing_terminator(secret)) {
 		log_debug("secret %s: trying again without its last byte", guid);
-		size = key->capacity;
-		r = crypt_volume_key_get(cd, keyslot, (char *)key->data, &size,
-					 (const char *)secret->data, secret->len - 1);
+		r = charged_key_get(cd, m, keyslot, guid, secret, secret->len - 1, key);
 	}
-	key->len = r >= 0 ? size : 0;
 	return r;
 }
 
@@ -343,6 +376,9 @@ static void describe_failure(const struct volume *v, const struct secret_area *a
 		log_info("%s: secret %s (%s) does not open it", v->name, guid, key_rule_name(c->rule));
 	else if (r == -ENOMEM)
 		log_err("%s: not enough memory to open a keyslot with secret %s", v->name, guid);
+	else if (r == -EDQUOT)
+		log_info("%s: secret %s (%s) was not tried: the volume's KDF budget is spent", v->name,
+			 guid, key_rule_name(c->rule));
 	else if (r == -ENOTSUP)
 		log_err("%s: cannot create the mapping: no device-mapper or dm-crypt in the kernel",
 			v->name);
@@ -383,22 +419,31 @@ static size_t keyslot_order(const struct luks_header *h, const struct key_candid
 	return n;
 }
 
-/* The volume key, by the first of @c's keyslots the secret opens. */
-static int volume_key_for(struct crypt_device *cd, const struct luks_header *h, struct secret_area *area,
+/*
+ * The volume key, by the first of @c's keyslots the secret opens; one
+ * over the budget is passed over for the next (which may cost less).
+ */
+static int volume_key_for(struct crypt_device *cd, struct kdf_meter *m, struct secret_area *area,
 			  struct secret_mem *mem, const struct key_candidate *c,
 			  const bool tried[LUKS2_KEYSLOTS])
 {
 	int order[LUKS2_KEYSLOTS], r = -EPERM;
-	size_t i, n = keyslot_order(h, c, tried, order);
+	size_t i, n = keyslot_order(m->h, c, tried, order);
+	bool made = false;
 
-	for (i = 0; i < n && r == -EPERM; i++)
-		r = volume_key_by(cd, order[i], area->guids[c->secret].str, &mem->secret, &mem->key);
+	for (i = 0; i < n && (r == -EPERM || r == -EDQUOT); i++) {
+		r = volume_key_by(cd, m, order[i], area->guids[c->secret].str, &mem->secret, &mem->key);
+		made |= r != -EDQUOT;
+	}
+	/* A wrong secret stays "does not open it" when any try was made. */
+	if (r == -EDQUOT && made)
+		r = -EPERM;
 	return r;
 }
 
 /* One candidate: its volume key, the pin, then activation by that key. */
 static int try_candidate(const struct config *cfg, const struct options *opts, const struct volume *v,
-			 struct crypt_device *cd, const struct luks_header *h, struct secret_area *area,
+			 struct crypt_device *cd, struct kdf_meter *m, struct secret_area *area,
 			 struct secret_mem *mem, const struct key_candidate *c,
 			 const bool tried[LUKS2_KEYSLOTS])
 {
@@ -407,7 +452,7 @@ static int try_candidate(const struct config *cfg, const struct options *opts, c
 	r = read_candidate(area, c, &mem->secret);
 	if (r < 0)
 		return r;
-	keyslot = volume_key_for(cd, h, area, mem, c, tried);
+	keyslot = volume_key_for(cd, m, area, mem, c, tried);
 	secret_buf_clear(&mem->secret);
 	if (keyslot < 0)
 		return keyslot;
@@ -426,11 +471,13 @@ static int try_plan(const struct config *cfg, const struct options *opts, const 
 		    struct crypt_device *cd, const struct luks_header *h, struct secret_area *area,
 		    struct secret_mem *mem, const struct key_plan *plan, const bool tried[LUKS2_KEYSLOTS])
 {
+	struct kdf_meter meter;
 	size_t i;
 
+	kdf_meter_init(&meter, v->name, h);
 	for (i = 0; i < plan->n; i++) {
 		const struct key_candidate *c = &plan->c[i];
-		int r = try_candidate(cfg, opts, v, cd, h, area, mem, c, tried);
+		int r = try_candidate(cfg, opts, v, cd, &meter, area, mem, c, tried);
 
 		if (r >= 0) {
 			log_info("%s: %s %s with secret %s (%s, keyslot %d)", v->name,

@@ -30,8 +30,9 @@
 #include <unistd.h>
 
 #include "coco-unlock.h"
+#include "wipe-record.h"
 
-#define STATE_FILE "wipe"
+#define STATE_FILE WIPE_RECORD_FILE
 #define MAX_GUARDED_BUFFERS 4
 
 static struct secret_area *guard_area;
@@ -172,34 +173,30 @@ void wipe_after_read(struct secret_area *area, size_t i)
 int wipe_record_open(const struct options *opts)
 {
 	const char *dir = opts->state_dir ? opts->state_dir : STATE_DIR;
-	char path[PATH_MAX];
+	int r;
 
 	if (opts->state_dir == NULL && access("/run", W_OK) != 0)
 		return -EROFS;
-	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
-		log_warn("cannot make %s: %s; --wipe-only will decide from the disks present", dir,
-			 strerror(errno));
-		return -errno;
+	r = wipe_record_open_in(dir);
+	if (r < 0) {
+		log_warn("cannot open %s/" STATE_FILE ": %s; --wipe-only will decide from the disks "
+			 "present", dir, strerror(-r));
+		return r;
 	}
-	snprintf(path, sizeof(path), "%s/" STATE_FILE, dir);
-	record_fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (record_fd < 0) {
-		log_warn("cannot open %s: %s", path, strerror(errno));
-		return -errno;
-	}
+	record_fd = r;
 	return 0;
 }
 
 /* A GUID a plan named, before it is read: one line, no secret byte. */
 void wipe_record(const struct secret_area *area, size_t i)
 {
-	char line[GUID_STRING_LEN + 2];
+	int r;
 
 	if (record_fd < 0)
 		return;
-	snprintf(line, sizeof(line), "%s\n", area->guids[i].str);
-	if (write(record_fd, line, strlen(line)) < 0)
-		log_debug("cannot record %s: %s", area->guids[i].str, strerror(errno));
+	r = wipe_record_append(record_fd, area->guids[i].str);
+	if (r < 0)
+		log_debug("cannot record %s: %s", area->guids[i].str, strerror(-r));
 }
 
 /* --wipe-only: the GUIDs the unlocking run recorded count as used. */
