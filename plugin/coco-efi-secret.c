@@ -9,16 +9,23 @@
  *
  * Before any byte of a secret leaves this file:
  *   1. the token must parse (shared/token.c, as coco-unlock reads it);
- *   2. the header is read again by us, both copies, and must pass the
- *      header policy (shared/header-policy.c), as a whole and for each
- *      of the token's keyslots;
- *   3. what libcryptsetup loaded must be what we judged (UUID, data
- *      segment, the token, the cipher and KDF of each of its keyslots):
- *      the host may change the disk between its read and ours;
+ *   2. the header judged is the one libcryptsetup loaded and will use
+ *      (crypt_dump_json), never a read of our own: the host may serve two
+ *      reads of the disk differently. It must pass the header policy
+ *      (shared/header-policy.c) as a whole and for each of the token's
+ *      keyslots, and carry no persistent flags, which cryptsetup and
+ *      systemd-cryptsetup would apply (the agent ignores them);
+ *   3. the GUID is recorded for the late `coco-unlock --wipe-only`
+ *      (shared/wipe-record.h) before the secret is read;
  *   4. the secret is read with the agent's rules (shared/secret-read.c)
  *      into locked memory; a token with a MAC is followed only when the
- *      MAC matches that secret and this header (shared/token-mac.c).
- * The wipe is not ours: only the late hooks know when the boot is done.
+ *      MAC matches that secret and this header (shared/token-mac.c);
+ *   5. the KDF work that handing it out lets happen (libcryptsetup's
+ *      tries of the token's keyslots, and ours of the whole secret) must
+ *      fit what is left of the volume's budget, twice one keyslot's,
+ *      over every call of this process for that volume.
+ * The wipe itself is not ours: only the late hooks know when the boot is
+ * done, and one volume's secret may open another (recorded, not unlinked).
  *
  * What open returns, and what libcryptsetup then does:
  *   0        the passphrase, in locked memory that buffer_free wipes;
@@ -28,8 +35,9 @@
  *            the passphrase prompt);
  *   -ENOENT  this token cannot be used here: malformed, its secret is
  *            not there (or empty, too large, not a regular file), the
- *            header is refused or differs from what libcryptsetup loaded,
- *            its MAC does not match. libcryptsetup goes on;
+ *            header is refused, its MAC does not match, the volume's KDF
+ *            budget is spent, the record for the wipe cannot be written.
+ *            libcryptsetup goes on;
  *   -ENOMEM  no memory, or none that can be locked: libcryptsetup stops,
  *            since nothing else could do better in this process.
  * -ENOANO (a PIN is needed) is never returned: the token has no PIN, and
@@ -38,11 +46,11 @@
  * with the GUID and the reason; never a secret byte.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <unistd.h>
 
 #include <json-c/json.h>
@@ -50,13 +58,13 @@
 
 #include "header-policy.h"
 #include "luks-header.h"
-#include "luks2-json.h"
 #include "macro.h"
 #include "module-load.h"
 #include "secret-read.h"
 #include "secure-mem.h"
 #include "token-mac.h"
 #include "token.h"
+#include "wipe-record.h"
 
 #define PUBLIC __attribute__((visibility("default")))
 
@@ -64,7 +72,6 @@
 #define HANDOUT_CAPACITY (SECRET_MAX_SIZE + 1)
 /* Volume keys are at most 512 bits; room to spare. */
 #define VOLUME_KEY_CAPACITY 256
-#define LUKS2_MAX_TOKENS 32
 
 PUBLIC int cryptsetup_token_open(struct crypt_device *cd, int token, char **buffer,
 				 size_t *buffer_len, void *usrptr);
@@ -110,6 +117,29 @@ static const char *test_secrets_dir(void)
 #endif
 }
 
+/* Where the late --wipe-only finds what was handed out (wipe-record.h). */
+static const char *state_dir(void)
+{
+#ifdef COCO_PLUGIN_TESTING
+	const char *dir = getenv("COCO_PLUGIN_STATE_DIR");
+
+	if (dir != NULL)
+		return dir;
+#endif
+	return WIPE_RECORD_DIR;
+}
+
+/* The test build's lower PBKDF2 budget, as coco-unlock's --pbkdf2-budget. */
+static void test_budget(void)
+{
+#ifdef COCO_PLUGIN_TESTING
+	const char *v = getenv("COCO_PLUGIN_PBKDF2_BUDGET");
+
+	if (v != NULL)
+		kdf_budget_cap_pbkdf2(strtoull(v, NULL, 10));
+#endif
+}
+
 /* The directory's descriptor, or -EAGAIN (said) when there is no area. */
 static int open_area(struct crypt_device *cd)
 {
@@ -145,135 +175,111 @@ static int open_area(struct crypt_device *cd)
 
 /* ---- the header ------------------------------------------------------------------------ */
 
-static bool same_token(const struct coco_token *a, const struct coco_token *b)
+/*
+ * The header libcryptsetup loaded and will use, never a second read of
+ * the disk: the host may answer two reads differently, and only this copy
+ * becomes the keyslot's KDF, the digest and the dm-crypt table.
+ */
+static int loaded_header(struct crypt_device *cd, struct luks_header *h, char why[LUKS_WHY_MAX])
 {
-	size_t i;
+	const char *type = crypt_get_type(cd), *json = NULL;
+	uint64_t metadata = 0, keyslots = 0;
 
-	if (!guid_equal(&a->guid, &b->guid) || a->n_keyslots != b->n_keyslots ||
-	    strcmp(a->mac, b->mac) != 0)
-		return false;
-	for (i = 0; i < a->n_keyslots; i++)
-		if (a->keyslots[i] != b->keyslots[i])
-			return false;
-	return true;
+	if (type == NULL || strcmp(type, CRYPT_LUKS2) != 0) {
+		snprintf(why, LUKS_WHY_MAX, "not a LUKS2 volume as loaded");
+		return -EBADMSG;
+	}
+	if (crypt_get_metadata_size(cd, &metadata, &keyslots) < 0 ||
+	    crypt_dump_json(cd, &json, 0) < 0 || json == NULL) {
+		snprintf(why, LUKS_WHY_MAX, "libcryptsetup cannot show the header it loaded");
+		return -EBADMSG;
+	}
+	return luks_header_from_loaded(h, crypt_get_uuid(cd), metadata, json, why);
 }
 
-/*
- * One keyslot as libcryptsetup loaded it and as we read it: area cipher
- * and key size, KDF type, hash and costs. The policy judged ours.
- */
-static bool same_keyslot(struct crypt_device *cd, struct json_object *json, int k, char why[LUKS_WHY_MAX])
+/* Judged as the agent judges it, plus the persistent flags cryptsetup would apply. */
+static int judge_header(const struct luks_header *h, const struct coco_token *t, bool detached,
+			char why[LUKS_WHY_MAX])
 {
-	struct json_object *ks = luks2_numbered(json, "keyslots", k);
-	struct json_object *area = luks2_object(ks, "area"), *kdf = luks2_object(ks, "kdf");
-	const char *enc = luks2_string(area, "encryption"), *kdf_type = luks2_string(kdf, "type");
-	struct crypt_pbkdf_type pbkdf;
-	uint64_t key_size = 0, a = 0, b = 0, c = 0;
-	const char *cd_enc;
-	size_t cd_key_size = 0;
-
-	cd_enc = crypt_keyslot_get_encryption(cd, k, &cd_key_size);
-	luks2_u64(area, "key_size", 1024, &key_size);
-	if (enc == NULL || cd_enc == NULL || strcmp(enc, cd_enc) != 0 || key_size != cd_key_size) {
-		snprintf(why, LUKS_WHY_MAX, "keyslot %d: its area cipher is not the one read", k);
-		return false;
-	}
-	memset(&pbkdf, 0, sizeof(pbkdf));
-	if (kdf_type == NULL || crypt_keyslot_get_pbkdf(cd, k, &pbkdf) < 0 || pbkdf.type == NULL ||
-	    strcmp(kdf_type, pbkdf.type) != 0) {
-		snprintf(why, LUKS_WHY_MAX, "keyslot %d: its KDF is not the one read", k);
-		return false;
-	}
-	if (strcmp(kdf_type, "pbkdf2") == 0) {
-		const char *hash = luks2_string(kdf, "hash");
-
-		if (!luks2_u64(kdf, "iterations", UINT32_MAX, &a) || a != pbkdf.iterations ||
-		    hash == NULL || pbkdf.hash == NULL || strcmp(hash, pbkdf.hash) != 0) {
-			snprintf(why, LUKS_WHY_MAX, "keyslot %d: its PBKDF2 is not the one read", k);
-			return false;
-		}
-	} else if (!luks2_u64(kdf, "time", UINT32_MAX, &a) || a != pbkdf.iterations ||
-		   !luks2_u64(kdf, "memory", UINT32_MAX, &b) || b != pbkdf.max_memory_kb ||
-		   !luks2_u64(kdf, "cpus", UINT32_MAX, &c) || c != pbkdf.parallel_threads) {
-		snprintf(why, LUKS_WHY_MAX, "keyslot %d: its argon2 costs are not the ones read", k);
-		return false;
-	}
-	return true;
-}
-
-/*
- * What libcryptsetup loaded (the host may have changed the disk between
- * its read and ours) must be what we judge: the UUID, the data segment,
- * this token, and each of its keyslots.
- */
-static bool same_header(struct crypt_device *cd, const struct luks_header *h,
-			const struct coco_token *t, char why[LUKS_WHY_MAX])
-{
-	struct coco_token ours[LUKS2_MAX_TOKENS];
-	const char *uuid = crypt_get_uuid(cd), *cipher = crypt_get_cipher(cd),
-		   *mode = crypt_get_cipher_mode(cd), *enc;
-	char cd_enc[128];
-	uint64_t off;
-	int i, n;
+	struct kdf_budget budget;
 	size_t k;
+	int r;
 
-	if (h->version != 2 || uuid == NULL || strcasecmp(uuid, h->uuid) != 0) {
-		snprintf(why, LUKS_WHY_MAX, "the header read has another UUID");
-		return false;
-	}
-	enc = luks2_string(luks2_numbered(h->json, "segments", 0), "encryption");
-	snprintf(cd_enc, sizeof(cd_enc), "%s-%s", cipher ? cipher : "", mode ? mode : "");
-	if (enc == NULL || strcmp(enc, cd_enc) != 0 || !luks_header_data_offset(h, &off) ||
-	    off % 512 != 0 || off / 512 != crypt_get_data_offset(cd)) {
-		snprintf(why, LUKS_WHY_MAX, "the data segment read is not the one loaded");
-		return false;
-	}
-	n = coco_tokens_from_json(h->json, ours, ARRAY_SIZE(ours));
-	for (i = 0; i < n; i++)
-		if (ours[i].token_id == t->token_id)
-			break;
-	if (i == n || ours[i].malformed || !same_token(&ours[i], t)) {
-		snprintf(why, LUKS_WHY_MAX, "token %d read is not the one loaded", t->token_id);
-		return false;
-	}
-	for (k = 0; k < t->n_keyslots; k++)
-		if (!same_keyslot(cd, h->json, t->keyslots[k], why))
-			return false;
-	return true;
+	kdf_budget_default(&budget);
+	r = header_policy_check_volume(h, detached, &budget, why);
+	for (k = 0; r == 0 && k < t->n_keyslots; k++)
+		r = header_policy_check_keyslot(h, t->keyslots[k], detached, &budget, why);
+	if (r == 0)
+		r = header_policy_check_persistent_flags(h, why);
+	return r;
 }
 
-/* Read, compared, judged: 0, or -ENOENT (said). */
+/* Loaded and judged: 0, or -ENOENT (said). */
 static int check_header(struct crypt_device *cd, const struct coco_token *t, struct luks_header *h)
 {
 	const char *dev = crypt_get_device_name(cd), *meta = crypt_get_metadata_device_name(cd);
 	const char *path = meta != NULL ? meta : dev;
 	bool detached = meta != NULL && dev != NULL && strcmp(meta, dev) != 0;
 	char why[LUKS_WHY_MAX] = "";
-	struct kdf_budget budget;
-	size_t k;
 	int r;
 
-	if (path == NULL)
-		return -ENOENT;
-	r = luks_header_read(path, h, why);
-	if (r == -ENODEV)
-		snprintf(why, sizeof(why), "not a LUKS volume when read again");
-	else if (r < 0 && why[0] == '\0')
-		snprintf(why, sizeof(why), "cannot read it: %s", strerror(-r));
-	if (r == 0) {
-		kdf_budget_default(&budget);
-		r = header_policy_check_volume(h, detached, &budget, why);
-		for (k = 0; r == 0 && k < t->n_keyslots; k++)
-			r = header_policy_check_keyslot(h, t->keyslots[k], detached, &budget, why);
-	}
-	if (r == 0 && !same_header(cd, h, t, why))
-		r = -EBADMSG;
+	r = loaded_header(cd, h, why);
+	if (r == 0)
+		r = judge_header(h, t, detached, why);
 	if (r < 0) {
 		say(cd, CRYPT_LOG_ERROR, "token %d (secret %s): %s refused: %s", t->token_id,
-		    t->guid.str, path, why);
+		    t->guid.str, path ? path : "the volume", why);
 		return -ENOENT;
 	}
 	return 0;
+}
+
+/* ---- the KDF work a volume's tries may take --------------------------------------------- */
+
+/*
+ * Every open of this process for one volume (each coco token, each retry
+ * systemd-cryptsetup makes) is charged to one account per volume UUID:
+ * what libcryptsetup will spend on the token's keyslots with what we hand
+ * out, and our own try of the whole secret (passphrase_length).
+ */
+#define METERED_VOLUMES 32
+
+static struct {
+	char uuid[LUKS_UUID_LEN + 1];
+	struct kdf_account account;
+} meters[METERED_VOLUMES];
+
+static struct kdf_account *volume_account(const char *uuid)
+{
+	size_t i;
+
+	for (i = 0; i < METERED_VOLUMES && meters[i].uuid[0] != '\0'; i++)
+		if (strcmp(meters[i].uuid, uuid) == 0)
+			return &meters[i].account;
+	if (i == METERED_VOLUMES)
+		return NULL;
+	memcpy(meters[i].uuid, uuid, sizeof(meters[i].uuid));
+	return &meters[i].account;
+}
+
+/* 0 when @tries tries of each of the token's keyslots fit the volume's budget (charged). */
+static int charge_tries(struct crypt_device *cd, const struct luks_header *h,
+			const struct coco_token *t, unsigned int tries)
+{
+	struct kdf_account *account = volume_account(h->uuid);
+	struct kdf_budget budget;
+	uint64_t cost = 0;
+	size_t k;
+
+	kdf_budget_default(&budget);
+	for (k = 0; k < t->n_keyslots; k++)
+		cost += tries * header_policy_try_cost(h, t->keyslots[k], &budget);
+	if (account != NULL && kdf_account_spend(account, cost))
+		return 0;
+	say(cd, CRYPT_LOG_ERROR, "token %d (secret %s): not handed out: the KDF work of its "
+	    "keyslots is over what is left of the volume's budget (twice one keyslot's)",
+	    t->token_id, t->guid.str);
+	return -ENOENT;
 }
 
 /* ---- the secret ------------------------------------------------------------------------ */
@@ -313,22 +319,46 @@ static int passphrase_length(struct crypt_device *cd, const struct luks_header *
 	if (t->mac[0] != '\0') {
 		if (token_mac_verify(h, t, secret->data, secret->len) == 0) {
 			*len = secret->len;
-			return 0;
+			return charge_tries(cd, h, t, 1);
 		}
 		if (shorter && token_mac_verify(h, t, secret->data, secret->len - 1) == 0) {
 			*len = secret->len - 1;
-			return 0;
+			return charge_tries(cd, h, t, 1);
 		}
 		say(cd, CRYPT_LOG_ERROR, "token %d: its MAC does not match secret %s and this header "
 		    "(changed, or not the owner's): not followed", t->token_id, t->guid.str);
 		return -ENOENT;
 	}
 	*len = secret->len;
+	/* Our own try of the whole secret, then libcryptsetup's with what we hand out. */
+	if (charge_tries(cd, h, t, shorter ? 2 : 1) < 0)
+		return -ENOENT;
 	if (shorter && opens_keyslot(cd, t, secret, secret->len) == -EPERM) {
 		say(cd, CRYPT_LOG_DEBUG, "secret %s: without its last byte", t->guid.str);
 		*len = secret->len - 1;
 	}
 	return 0;
+}
+
+/*
+ * The GUID goes on the late wipe's record before the secret is read: a
+ * secret handed out must not outlive the boot because the host stripped
+ * the token that names it after activation. No record, no secret.
+ */
+static int record_for_wipe(struct crypt_device *cd, const struct coco_token *t)
+{
+	const char *dir = state_dir();
+	int fd, r;
+
+	fd = wipe_record_open_in(dir);
+	r = fd < 0 ? fd : wipe_record_append(fd, t->guid.str);
+	if (fd >= 0)
+		close(fd);
+	if (r < 0)
+		say(cd, CRYPT_LOG_ERROR, "token %d: cannot record secret %s for the late wipe in "
+		    "%s/" WIPE_RECORD_FILE ": %s; not handed out", t->token_id, t->guid.str, dir,
+		    strerror(-r));
+	return r < 0 ? -ENOENT : 0;
 }
 
 static int read_secret(struct crypt_device *cd, const struct coco_token *t, struct secret_buf *buf)
@@ -338,6 +368,10 @@ static int read_secret(struct crypt_device *cd, const struct coco_token *t, stru
 	dirfd = open_area(cd);
 	if (dirfd < 0)
 		return dirfd;
+	if (faccessat(dirfd, t->guid.str, F_OK, AT_SYMLINK_NOFOLLOW) == 0 && record_for_wipe(cd, t) < 0) {
+		close(dirfd);
+		return -ENOENT;
+	}
 	r = secret_read_at(dirfd, t->guid.str, buf->data, buf->capacity, &buf->len);
 	close(dirfd);
 	if (r == -ENOENT)
@@ -380,6 +414,7 @@ PUBLIC int cryptsetup_token_open(struct crypt_device *cd, int token, char **buff
 
 	memset(&h, 0, sizeof(h));
 	h.snapshot_fd = -1;
+	test_budget();
 	r = parse_token(cd, token, &t);
 	if (r < 0)
 		return r;

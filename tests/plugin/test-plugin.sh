@@ -68,7 +68,8 @@ in_ns() {
 	local dir=$1
 	shift
 	unshare -m sh -c 'mount --bind "$1" "$2" && shift 2 && exec "$@"' sh "$dir" "$TOKEN_DIR" \
-		env ${PRELOAD:+LD_PRELOAD=$PRELOAD} COCO_PLUGIN_SECRETS_DIR="$SECRETS" "$@"
+		env ${PRELOAD:+LD_PRELOAD=$PRELOAD} COCO_PLUGIN_SECRETS_DIR="$SECRETS" \
+		COCO_PLUGIN_STATE_DIR="$FIX/state" "$@"
 }
 
 # cs_open NAME IMG [PLUGINDIR]: cryptsetup open --test-passphrase
@@ -234,6 +235,63 @@ mkfifo "$SECRETS/$GUID_A"
 cs_open fifo "$FIX/a.img"
 refused "a FIFO in the secrets directory is refused, without blocking" "secret $GUID_A is not a regular file"
 rm -f "$SECRETS/$GUID_A"
+cp "$FIX/secret-a" "$SECRETS/$GUID_A"
+
+# Issue 22: what libcryptsetup loaded is what is judged, and the same
+# rules as the agent's. Digest keys "00" and "0": libcryptsetup reads the
+# owner's "00" as 0 and then uses the host's "0" (here 2^25 iterations).
+cp "$FIX/a.img" "$FIX/digest00.img"
+python3 "$FORGE" "$FIX/digest00.img" copy digests.0 digests.00 set digests.0.keyslots '[]' \
+	set digests.0.iterations 33554432
+cs_open digest00 "$FIX/digest00.img"
+refused "digest keys 00 and 0 (one object to libcryptsetup, two to us): refused" \
+	"refused: its digests has a member named 00, not a canonical number"
+
+# Persistent flags: cryptsetup and systemd-cryptsetup apply them, the MAC does not cover them.
+if [ -x "${COCO_SECRET:-}" ]; then
+	cp "$FIX/mac.img" "$FIX/discards.img"
+	python3 "$FORGE" "$FIX/discards.img" set config.flags '["allow-discards"]'
+	cs_open discards "$FIX/discards.img"
+	refused "a host-added persistent allow-discards under a MAC-sealed token: refused" \
+		"refused: it carries persistent flags \\(allow-discards\\)"
+fi
+
+# A volume's KDF work: one token naming four keyslots of 6000 iterations,
+# under a PBKDF2 budget of 10000 (each try 0.7 of one keyslot's budget
+# with its digest, four 2.8 of the volume's 2): refused; with 100000 it opens.
+make_luks "$FIX/four.img" luks2 "$FIX/pass0"
+for slot in 1 2 3; do
+	new_secret "$FIX/other-$slot"
+	cryptsetup luksAddKey -q --pbkdf pbkdf2 --pbkdf-force-iterations 6000 --key-file "$FIX/pass0" \
+		--key-slot "$slot" "$FIX/four.img" "$FIX/other-$slot" >/dev/null
+done
+cryptsetup luksAddKey -q --pbkdf pbkdf2 --pbkdf-force-iterations 6000 --key-file "$FIX/pass0" \
+	--key-slot 4 "$FIX/four.img" "$FIX/secret-a" >/dev/null
+printf '{"type":"coco-efi-secret","keyslots":["1","2","3","4"],"guid":"%s"}' "$GUID_A" |
+	cryptsetup token import "$FIX/four.img" >/dev/null
+COCO_PLUGIN_PBKDF2_BUDGET=10000 cs_open four-over "$FIX/four.img"
+refused "a token whose keyslots together cost more than the volume's KDF budget: not handed out" \
+	"not handed out: the KDF work of its keyslots is over what is left of the volume's budget"
+COCO_PLUGIN_PBKDF2_BUDGET=100000 cs_open four-within "$FIX/four.img"
+opens "the same token within the budget opens (the control)" 4
+
+# The secret handed out is recorded for the late --wipe-only, which then
+# wipes it although the host stripped the token after activation.
+rm -rf "$FIX/state" "$FIX/stripped"
+mkdir -p "$FIX/stripped"
+cp "$FIX/a.img" "$FIX/stripped/disk.img"
+cs_open record "$FIX/stripped/disk.img"
+opens "record: the token opens its keyslot" 1
+tap_check "record: the GUID handed out is on the wipe record (0600)" \
+	eval '[ "$(stat -c %a "$FIX/state/wipe" 2>/dev/null)" = 600 ] && grep -qx "$GUID_A" "$FIX/state/wipe"'
+cryptsetup token remove --token-id 0 "$FIX/stripped/disk.img"
+: >"$FIX/cmdline"
+"$COCO_UNLOCK" --wipe-only --secrets-dir "$SECRETS" --state-dir "$FIX/state" --cmdline "$FIX/cmdline" \
+	--crypttab /dev/null --devices-dir "$FIX/stripped" >"$FIX/out-wipe" 2>&1
+tap_diag "--wipe-only: status $?: $(tr '\n' ' ' <"$FIX/out-wipe")"
+cat "$FIX/out-wipe" >>"$ALL_OUTPUT"
+tap_check "record: the token stripped after activation, --wipe-only still wipes the secret" \
+	eval 'grep -q "wiped secret $GUID_A" "$FIX/out-wipe" && [ ! -e "$SECRETS/$GUID_A" ]'
 cp "$FIX/secret-a" "$SECRETS/$GUID_A"
 
 # The installed build has no test door: the secrets directory is
