@@ -26,8 +26,6 @@
  *     (default 1.18.0: sector sizes, but not yet the kernel keyring,
  *     which libcryptsetup uses from 1.18.1 on and which would keep the
  *     key out of the table);
- *   COCO_FAKE_DM_FAIL_CREATE=1  creating a device fails (EBUSY), as a
- *     kernel refusing the table would;
  *   COCO_FAKE_DM_DEBUG=1        one line on stderr per task run (its type
  *     and name; no table).
  *
@@ -288,7 +286,6 @@ static void forget(struct device *d)
 
 static int create(struct dm_task *dmt)
 {
-	const char *fail = getenv("COCO_FAKE_DM_FAIL_CREATE");
 	struct device *d = NULL;
 	int i;
 
@@ -308,12 +305,7 @@ static int create(struct dm_task *dmt)
 		forget(d);
 		return -ENOMEM;
 	}
-	/* Logged before a refusal too: the table is what was asked for. */
 	log_line("create", d);
-	if (fail != NULL && strcmp(fail, "1") == 0) {
-		forget(d);
-		return -EBUSY;
-	}
 	return 0;
 }
 
@@ -332,6 +324,8 @@ static int reload(struct dm_task *dmt, struct device *d)
 /* What a query of @d shows: its info and, for a table or status, its targets. */
 static bool found(struct dm_task *dmt, const struct device *d)
 {
+	int i;
+
 	dmt->info.exists = 1;
 	dmt->info.live_table = 1;
 	dmt->info.major = FAKE_MAJOR;
@@ -348,7 +342,7 @@ static bool found(struct dm_task *dmt, const struct device *d)
 		/* dm-crypt's status line is empty; the others' are not asked for. */
 		if (!copy_targets(dmt->found, &dmt->n_found, d->t, d->n))
 			return false;
-		for (int i = 0; i < dmt->n_found; i++)
+		for (i = 0; i < dmt->n_found; i++)
 			dmt->found[i].params[0] = '\0';
 	}
 	return true;
@@ -383,13 +377,15 @@ static int list_versions(struct dm_task *dmt)
 static int run(struct dm_task *dmt)
 {
 	struct device *d = find(dmt);
+	int r;
 
 	switch (dmt->type) {
 	case DM_DEVICE_LIST_VERSIONS:
 		return list_versions(dmt);
 	case DM_DEVICE_CREATE:
-		if (create(dmt) < 0)
-			return -EBUSY;
+		r = create(dmt);
+		if (r < 0)
+			return r;
 		return found(dmt, find(dmt)) ? 0 : -ENOMEM;
 	case DM_DEVICE_RELOAD:
 		return reload(dmt, d);
@@ -490,11 +486,18 @@ PUBLIC int dm_task_set_ro(struct dm_task *dmt)
 PUBLIC int dm_task_add_target(struct dm_task *dmt, uint64_t start, uint64_t size,
 			      const char *ttype, const char *params)
 {
-	struct target t = { start, size, (char *)ttype, (char *)(params ? params : "") };
+	struct target *t;
 
 	if (dmt->n >= MAX_TARGETS || ttype == NULL)
 		return 0;
-	return copy_targets(dmt->t + dmt->n, &(int){ 0 }, &t, 1) ? (dmt->n++, 1) : 0;
+	t = &dmt->t[dmt->n];
+	t->start = start;
+	t->length = size;
+	t->type = strdup(ttype);
+	t->params = strdup(params ? params : "");
+	dmt->n++;
+	/* Counted even when short of memory, so that destroy frees what was copied. */
+	return t->type != NULL && t->params != NULL;
 }
 
 PUBLIC int dm_task_run(struct dm_task *dmt)
