@@ -97,7 +97,7 @@ new_secret() {
 
 # ere_quote STRING: STRING as an ERE matching itself.
 ere_quote() {
-	printf '%s' "$1" | sed 's/[][\.*^$?+(){}|/]/\\&/g'
+	printf '%s' "$1" | sed 's/[][\.*^$?+(){}|]/\\&/g'
 }
 
 # --- the owner's volume and the host's header ------------------------------------------
@@ -134,13 +134,11 @@ owner_re() {
 		"$(ere_quote "$IMG")" "$(ere_quote "$ALT")"
 }
 
-# shimmed SCHEDULE CMD...: CMD with the disk played by SCHEDULE and the
-# fake device-mapper logging to $LOG.
-shimmed() {
-	local schedule=$1
-	shift
-	env LD_PRELOAD="$PRELOAD" _STDBUF_O=L COCO_FLIP_PATH="$IMG" COCO_FLIP_ALT="$ALT" \
-		COCO_FLIP_SCHEDULE="$schedule" COCO_FLIP_DEBUG=1 COCO_FAKE_DM_LOG="$LOG" "$@"
+# shim_env SCHEDULE: SHIM_ENV, the environment of a run on the disk
+# played by SCHEDULE, with the fake device-mapper logging to $LOG.
+shim_env() {
+	SHIM_ENV=(LD_PRELOAD="$PRELOAD" _STDBUF_O=L COCO_FLIP_PATH="$IMG" COCO_FLIP_ALT="$ALT"
+		COCO_FLIP_SCHEDULE="$1" COCO_FLIP_DEBUG=1 COCO_FAKE_DM_LOG="$LOG")
 }
 
 # cs_flip NAME SCHEDULE CMD...: a cryptsetup command in a private mount
@@ -152,10 +150,9 @@ cs_flip() {
 	OUT=$FIX/out-$name
 	LOG=$FIX/dm-$name.log
 	rm -f "$LOG"
+	shim_env "$schedule"
 	unshare -m sh -c 'mount --bind "$1" "$2" && shift 2 && exec "$@"' sh "$FIX/plugins" "$TOKEN_DIR" \
-		env COCO_PLUGIN_SECRETS_DIR="$SECRETS" LD_PRELOAD="$PRELOAD" _STDBUF_O=L \
-		COCO_FLIP_PATH="$IMG" COCO_FLIP_ALT="$ALT" COCO_FLIP_SCHEDULE="$schedule" \
-		COCO_FLIP_DEBUG=1 COCO_FAKE_DM_LOG="$LOG" "$@" >"$OUT" 2>&1
+		env COCO_PLUGIN_SECRETS_DIR="$SECRETS" "${SHIM_ENV[@]}" "$@" >"$OUT" 2>&1 </dev/null
 	RC=$?
 	cat "$OUT" >>"$ALL_OUTPUT"
 	[ -f "$LOG" ] && cat "$LOG" >>"$ALL_OUTPUT"
@@ -173,7 +170,8 @@ agent() {
 	LOG=$FIX/dm-$1.log
 	rm -f "$LOG" "$FIX/state"/*
 	cp "$FIX/secret" "$SECRETS/$GUID"
-	shimmed "$2" "$COCO_UNLOCK" --secrets-dir "$SECRETS" --cmdline "$FIX/cmdline" \
+	shim_env "$2"
+	env "${SHIM_ENV[@]}" "$COCO_UNLOCK" --secrets-dir "$SECRETS" --cmdline "$FIX/cmdline" \
 		--crypttab "$FIX/crypttab" --devices-dir "$FIX/dev" --state-dir "$FIX/state" \
 		>"$OUT" 2>&1 </dev/null
 	RC=$?
@@ -303,5 +301,7 @@ done
 tap_absent_bytes "no secret's bytes, nor the volume key, in any output or table log" \
 	"$ALL_OUTPUT" "" "${SECRET_FILES[@]}"
 left=$(losetup -nO NAME -j "$IMG"; losetup -nO NAME -j "$ALT")
-tap_is "no loop device left over the images" "" "$left"
+# Only as good as the proof that a loop device was attached at all.
+tap_check "no loop device left over the images (tables show loops were attached)" \
+	eval '[ -z "$left" ] && grep -q "\[/dev/loop[0-9]*=" "$ALL_OUTPUT"'
 tap_done
