@@ -52,6 +52,28 @@ $(BUILD)/tests/test-%: tests/unit/test-%.c $(AGENT_LIB_OBJS) $(SHARED_LIB)
 	$(say) CCLD $@
 	$(Q)$(CC) $(ALL_CFLAGS) -Iagent -o $@ $< $(AGENT_LIB_OBJS) $(SHARED_LIB) $(LDFLAGS) $(AGENT_LIBS)
 
+# LD_PRELOAD shims for the tests of what a hostile disk makes libcryptsetup
+# do (tests/plugin/test-plugin-reads.sh): flip-disk.so serves another
+# file to chosen opens of an image, fake-dm.so stands in for libdevmapper
+# and logs the tables libcryptsetup would load. Built as the rest of the
+# build is (with ASan in build-asan: preloaded after libasan there).
+SHIM_CFLAGS = $(filter-out -fPIE -D_FORTIFY_SOURCE=2,$(ALL_CFLAGS)) -fPIC -fvisibility=hidden
+SHIM_LDFLAGS = -shared -Wl,-z,relro,-z,now $(filter -fsanitize=%,$(LDFLAGS))
+TEST_SHIMS = $(BUILD)/tests/flip-disk.so $(BUILD)/tests/fake-dm.so
+
+$(BUILD)/tests/flip-disk.so: tests/lib/flip-disk.c
+	@mkdir -p $(dir $@)
+	$(say) CCLD $@
+	$(Q)$(CC) $(SHIM_CFLAGS) -o $@ $< $(SHIM_LDFLAGS)
+
+# Its own copy of shared/sha256.c: the log shows keys only as their SHA-256.
+$(BUILD)/tests/fake-dm.so: tests/lib/fake-dm.c shared/sha256.c
+	@mkdir -p $(dir $@)
+	$(say) CCLD $@
+	$(Q)$(CC) $(SHIM_CFLAGS) -o $@ $(filter %.c,$^) $(SHIM_LDFLAGS)
+
+CHECK_EXTRA_PROGRAMS += $(TEST_SHIMS)
+
 .PHONY: check check-programs check-phases
 check-programs: $(CHECK_PROGRAMS)
 
@@ -127,3 +149,4 @@ bench:
 	@for b in tests/bench/bench-agent.sh $(BENCHES); do \
 		$(call test_env,$(BUILD),0) $$b || exit 1; \
 	done
+
