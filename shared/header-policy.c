@@ -252,7 +252,7 @@ static int check_cipher_names(struct json_object *json, char why[LUKS_WHY_MAX])
 {
 	struct json_object *keyslots = luks2_object(json, "keyslots");
 	const char *enc = luks2_string(luks2_numbered(json, "segments", 0), "encryption");
-	char buf[64];
+	char buf[160];
 
 	if (enc != NULL && !name_clean(enc))
 		return refuse(why, "segment 0: encryption %s has characters no cipher name has",

@@ -258,9 +258,13 @@ tap_diag "the image is opened $N times by cryptsetup open --token-only"
 # --- (a) the attack on the plugin: the host's header to libcryptsetup's reads only --------
 ATTACK=$(repeat B "${P:-1}")A
 cs_open attack "$ATTACK"
+# Every open libcryptsetup made before the token handler got B, any later
+# one A (a plugin that reads the disk itself; the fixed one does not).
 hit=$(awk -v p="${P:-1}" '/^flip-disk\[[0-9]+\]: open #/ { n++; if ((n <= p) != ($0 ~ /: B \(/)) bad = 1 }
-	END { print (n > p && !bad) ? "yes" : "no" }' "$OUT")
+	END { print (n >= p && !bad) ? "yes" : "no" }' "$OUT")
 tap_is "the attack's schedule ($ATTACK) served B to libcryptsetup's reads, A to the rest" yes "$hit"
+tap_check "the plugin refuses the header libcryptsetup loaded, naming the host's cipher words" \
+	grep -qE "$REFUSED: segment 0: encryption aes-xts-plain64 [0-9a-f]+ 0 /dev/HOSTDISK 0 0 has characters no cipher name has" "$OUT"
 owner_only "plugin, host's header to libcryptsetup only: no table but the owner's, or refused" \
 	attack "Command successful|Command failed" "$REFUSED"
 tap_absent "plugin, host's header to libcryptsetup only: the secret is not handed out" "$OUT" \
