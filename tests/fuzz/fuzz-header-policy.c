@@ -2,7 +2,8 @@
 /*
  * libFuzzer: LUKS2 metadata the host wrote, wrapped in two header copies
  * with valid checksums (as a host would make them), so the fuzzer spends
- * its time in the JSON, the policy and the MAC instead of on SHA-256.
+ * its time in the JSON, the policy and the MAC instead of on SHA-256; and
+ * the same metadata as the token plugin judges it (luks_header_from_loaded).
  */
 #include <json-c/json.h>
 
@@ -65,6 +66,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(image, 0, sizeof(image));
 	make_copy(image, json, "LUKS\xba\xbe", 0);
 	make_copy(image + HDR_SIZE, json, "SKUL\xba\xbe", HDR_SIZE);
+	fuzz_judge_loaded("0c0c0001-0000-4000-8000-000000000001", HDR_SIZE, json);
 	json_object_put(meta);
 	fd = fuzz_file(image, sizeof(image), path);
 	if (fd < 0)
