@@ -3,9 +3,9 @@
  * libcryptsetup-token-coco-efi-secret.so: the coco-efi-secret token
  * handler, so that `cryptsetup open` and systemd-cryptsetup open a coco
  * volume themselves, with or without coco-unlock. libcryptsetup (2.4 and
- * later) loads it from its token directory and calls it for every token
- * of this type; it hands back the secret the token names as the keyslot
- * passphrase.
+ * later; this plugin needs 2.6 for crypt_dump_json) loads it from its
+ * token directory and calls it for every token of this type; it hands
+ * back the secret the token names as the keyslot passphrase.
  *
  * Before any byte of a secret leaves this file:
  *   1. the token must parse (shared/token.c, as coco-unlock reads it);
