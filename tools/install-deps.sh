@@ -10,7 +10,7 @@ set -eu
 pkgs=
 for group in "$@"; do
 	case $group in
-	build) pkgs="$pkgs gcc make pkg-config libcryptsetup-dev libkmod-dev libjson-c-dev" ;;
+	build) pkgs="$pkgs gcc make pkg-config libcryptsetup-dev libkmod-dev libjson-c-dev libssl-dev" ;;
 	test) pkgs="$pkgs cryptsetup-bin valgrind e2fsprogs xxd busybox-static dash util-linux \
 		python3 openssl" ;;
 	boot) pkgs="$pkgs qemu-system-x86 ovmf gnu-efi mtools dosfstools busybox-static \

@@ -3,7 +3,7 @@
 # (GUIDs, locked memory, the coco-efi-secret token and its MAC) as
 # coco-unlock and the token plugin do.
 
-SECRET_LIBS_PC := libcryptsetup json-c
+SECRET_LIBS_PC := libcryptsetup json-c libcrypto
 SECRET_LIBS = $(shell $(PKG_CONFIG) --libs $(SECRET_LIBS_PC))
 # Other tools/ fragments may add to this too.
 EXTRA_CFLAGS_tools += $(shell $(PKG_CONFIG) --cflags $(SECRET_LIBS_PC))

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "coco-secret.h"
+#include "sev.h"
 
 static const char usage_text[] =
 "Usage: coco-secret COMMAND [OPTIONS]\n"
@@ -30,6 +31,11 @@ static const char usage_text[] =
 "                                (re)write the MAC of that GUID's token\n"
 "  pin DEVICE (--secret-file F | --unlock-key-file K) [--name NAME]\n"
 "                                print the volume key's pin (fixate-volume-key=)\n"
+"\n"
+"SEV launches (the owner's attestation; see coco-secret(1)):\n"
+"  measure --mode sev|seves|snp --ovmf FILE [--kernel F --initrd F --append S]\n"
+"        [--vcpus N --vcpu-type NAME] [--vmsa-fpu legacy|init2]\n"
+"                                the launch digest to expect\n"
 "\n"
 "Options:\n"
 "  -o, --output TABLE       where build writes the table (mode 0600)\n"
@@ -324,6 +330,9 @@ int main(int argc, char **argv)
 		r = parse_args(argc, argv, &a);
 		return r ? r : usage_error("no command", NULL);
 	}
+	/* The launch commands parse their own, larger, set of options. */
+	if (strcmp(cmd, "measure") == 0)
+		return cmd_measure(argc - 1, argv + 1);
 	r = parse_args(argc - 1, argv + 1, &a);
 	if (r)
 		return r;
