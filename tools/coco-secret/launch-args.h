@@ -105,3 +105,24 @@ struct measure_setup {
 int measure_setup(const struct launch_args *a, struct measure_setup *m);
 void measure_setup_free(struct measure_setup *m);
 bool measure_options_given(const struct launch_args *a);
+
+/* verify.c: the steps verify and package share. */
+struct verify_request {
+	struct secret_buf tik;
+	struct launch_blob blob;
+	struct platform_info pi;
+	uint32_t allow;			/* policy protections the owner waived */
+	bool measured;			/* m holds the measure options' launch */
+	struct measure_setup m;
+	uint8_t digest[SHA256_LEN];
+};
+
+/* 0, EXIT_USAGE or EXIT_FAIL (said why); verify_free() in every case. */
+int verify_prepare(const struct launch_args *a, struct verify_request *v);
+/* EXIT_OK when verified; EXIT_FAIL after saying why not. */
+int verify_run(const struct verify_request *v);
+void verify_free(struct verify_request *v);
+
+/* diagnose.c */
+void diagnose_mismatch(const struct measure_input *in, const struct launch_blob *blob,
+		       const struct secret_buf *tik, const struct platform_info *pi);

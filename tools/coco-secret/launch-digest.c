@@ -215,3 +215,26 @@ int launch_digest(const struct measure_input *in, uint8_t out[LAUNCH_DIGEST_MAX]
 	launch_prefix_free(p);
 	return r;
 }
+
+/*
+ * Each count's digest is the previous one's state plus one AP page, so
+ * 64 counts cost 64 pages, not 2080: the diagnosis tries many kinds.
+ */
+int launch_digest_counts(const struct launch_prefix *p, const struct vcpu_config *cpu,
+			 unsigned max, uint8_t (*out)[SHA256_LEN])
+{
+	EVP_MD_CTX *run = EVP_MD_CTX_new(), *fin = EVP_MD_CTX_new();
+	uint8_t page[VMSA_SIZE];
+	unsigned n;
+	int ok;
+
+	ok = run && fin && p->mode == SEV_MODE_SEVES && EVP_MD_CTX_copy_ex(run, p->sha256);
+	for (n = 0; ok && n < max; n++) {
+		vcpu_vmsa(p, cpu, n, page);
+		ok = EVP_DigestUpdate(run, page, sizeof(page)) && EVP_MD_CTX_copy_ex(fin, run) &&
+		     EVP_DigestFinal_ex(fin, out[n], NULL);
+	}
+	EVP_MD_CTX_free(run);
+	EVP_MD_CTX_free(fin);
+	return ok ? 0 : -1;
+}

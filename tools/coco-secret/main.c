@@ -36,6 +36,9 @@ static const char usage_text[] =
 "  measure --mode sev|seves|snp --ovmf FILE [--kernel F --initrd F --append S]\n"
 "        [--vcpus N --vcpu-type NAME] [--vmsa-fpu legacy|init2]\n"
 "                                the launch digest to expect\n"
+"  verify --tik F --launch-measure-blob B64 --api-major N --api-minor N\n"
+"        --build-id N --policy N (--launch-digest D | the measure options)\n"
+"                                is the host's measurement that launch? why not?\n"
 "\n"
 "Options:\n"
 "  -o, --output TABLE       where build writes the table (mode 0600)\n"
@@ -333,6 +336,8 @@ int main(int argc, char **argv)
 	/* The launch commands parse their own, larger, set of options. */
 	if (strcmp(cmd, "measure") == 0)
 		return cmd_measure(argc - 1, argv + 1);
+	if (strcmp(cmd, "verify") == 0)
+		return cmd_verify(argc - 1, argv + 1);
 	r = parse_args(argc - 1, argv + 1, &a);
 	if (r)
 		return r;

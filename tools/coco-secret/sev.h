@@ -152,6 +152,9 @@ void launch_prefix_free(struct launch_prefix *p);
 int launch_digest_finish(const struct launch_prefix *p, const struct vcpu_config *cpu,
 			 uint8_t out[LAUNCH_DIGEST_MAX]);
 int launch_digest(const struct measure_input *in, uint8_t out[LAUNCH_DIGEST_MAX]);
+/* SEV-ES: the digests for 1 to @max vCPUs of @cpu's kind, in one pass. */
+int launch_digest_counts(const struct launch_prefix *p, const struct vcpu_config *cpu,
+			 unsigned max, uint8_t (*out)[SHA256_LEN]);
 
 /* snp-gctx.c: the SNP digest, page by page (SNP ABI's PAGE_INFO types). */
 enum snp_page_type {
@@ -176,6 +179,17 @@ void base64_encode(const uint8_t *p, size_t len, char *out);
 /* Decoded length, or -1 when @text is not base64; @out has strlen(text) room. */
 int base64_decode(const char *text, uint8_t *out, size_t room);
 #define BASE64_LEN(n) (((n) + 2) / 3 * 4)
+
+/* crypto.c: libcrypto's HMAC-SHA256 over parts, and AES-128-CTR. */
+struct byte_span {
+	const uint8_t *p;
+	size_t len;
+};
+
+int sev_hmac_sha256(const struct secret_buf *key, const struct byte_span *parts, size_t n,
+		uint8_t out[SHA256_LEN]);
+int aes128_ctr(const struct secret_buf *key, const uint8_t iv[16], const uint8_t *in,
+	       size_t len, uint8_t *out);
 
 /* launch-blob.c: the host's measurement (query-sev-launch-measure). */
 struct launch_blob {
