@@ -39,6 +39,9 @@ static const char usage_text[] =
 "  verify --tik F --launch-measure-blob B64 --api-major N --api-minor N\n"
 "        --build-id N --policy N (--launch-digest D | the measure options)\n"
 "                                is the host's measurement that launch? why not?\n"
+"  package (the verify options) --tek F (--table T | GUID=FILE...)\n"
+"        [--header-out F --payload-out F] [--qmp-out F]\n"
+"                                the LAUNCH_SECRET packet, for a verified launch\n"
 "\n"
 "Options:\n"
 "  -o, --output TABLE       where build writes the table (mode 0600)\n"
@@ -338,6 +341,8 @@ int main(int argc, char **argv)
 		return cmd_measure(argc - 1, argv + 1);
 	if (strcmp(cmd, "verify") == 0)
 		return cmd_verify(argc - 1, argv + 1);
+	if (strcmp(cmd, "package") == 0)
+		return cmd_package(argc - 1, argv + 1);
 	r = parse_args(argc - 1, argv + 1, &a);
 	if (r)
 		return r;

@@ -227,8 +227,6 @@ void secret_packet_free(struct secret_packet *pkt);
 /* key-file.c: TIK and TEK files, into locked memory. */
 int key_file_read(const char *what, const char *path, size_t size, struct secret_buf *key);
 
-/* output-file.c: a new file appears whole or not at all. */
-int write_file_replace(const char *path, const uint8_t *p, size_t len);
 
 /* measure.c, verify.c, package.c: the commands, with their own options. */
 void print_digest(const uint8_t *d, size_t len, bool base64);
