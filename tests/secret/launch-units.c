@@ -14,6 +14,8 @@
 
 #include "../unit/tap.h"
 #include "coco-secret.h"
+#include "cert-chain.h"
+#include "platform-cert.h"
 #include "sev.h"
 
 static const char *vec;
@@ -203,6 +205,105 @@ static void test_footers(void)
 	ovmf_free(&fw);
 }
 
+struct loaded_cert {
+	uint8_t raw[2084];
+	struct platform_cert c;
+	bool ok;
+};
+
+static void load_cert(const char *product, const char *name, struct loaded_cert *lc)
+{
+	char rel[64];
+	int n;
+
+	snprintf(rel, sizeof(rel), "certs/%s/%s.cert", product, name);
+	n = read_vec(rel, lc->raw, sizeof(lc->raw));
+	lc->ok = n > 0 && platform_cert_parse(lc->raw, (size_t)n, &lc->c) == 0;
+	tap_check(lc->ok, "%s %s parses", product, name);
+}
+
+/* Section 5: what signs what, and that no reversed pair verifies. */
+static void test_cert_pairs(const char *product, bool full)
+{
+	static const char *const names[] = { "ark", "ask", "cek", "oca", "pek", "pdh" };
+	static const struct { int signer, signee; } valid[] = {
+		{ 0, 0 }, { 0, 1 }, { 1, 2 }, { 2, 4 }, { 3, 4 }, { 3, 3 }, { 4, 5 },
+	};
+	struct loaded_cert certs[6];
+	int n = full ? 6 : 2, i, j;
+	size_t k;
+
+	for (i = 0; i < n; i++)
+		load_cert(product, names[i], &certs[i]);
+	for (i = 0; i < n; i++)
+		for (j = 0; j < n; j++) {
+			bool want = false;
+
+			for (k = 0; k < sizeof(valid) / sizeof(valid[0]); k++)
+				want |= valid[k].signer == i && valid[k].signee == j;
+			if (!want && !(j < n && i != j && i < n))
+				continue;	/* self-signatures other than ARK's and OCA's: none */
+			tap_check(certs[i].ok && certs[j].ok &&
+				  platform_cert_signs(&certs[i].c, &certs[j].c) == want,
+				  "%s: %s %s %s", product, names[i], want ? "signs" : "does not sign",
+				  names[j]);
+		}
+	for (i = 0; i < n; i++)
+		platform_cert_free(&certs[i].c);
+}
+
+/* Section 4: TEK, TIK, Z, nonce and IV all zero, policy 0. */
+static void test_session_blob(void)
+{
+	struct secret_buf z = { 0 }, tek = { 0 }, tik = { 0 };
+	static const uint8_t zeros[16];
+	uint8_t blob[SESSION_BLOB_SIZE];
+	char text[2 * SESSION_BLOB_SIZE + 1];
+
+	if (secret_buf_alloc(&z, 48) || secret_buf_alloc(&tek, 16) || secret_buf_alloc(&tik, 16))
+		exit(1);
+	memset(z.data, 0, 48);
+	memset(tek.data, 0, 16);
+	memset(tik.data, 0, 16);
+	z.len = 48;
+	tek.len = tik.len = 16;
+	tap_check(session_blob_build(&z, &tek, &tik, 0, zeros, zeros, blob) == 0,
+		  "section 4: the session blob builds");
+	hex_encode(blob + 16, 32, text);
+	tap_str_eq(text, "2137bc7f9bb8bd7c3e55a576a15d3454b3856b8ba27afadf46dcfee9f02c02c4",
+		   "section 4: wrap_tk");
+	hex_encode(blob + 64, 32, text);
+	tap_str_eq(text, "3176c0752738bd9d5e86689534020f528c088f16238826b000b327dee6aeed7d",
+		   "section 4: wrap_mac");
+	hex_encode(blob + 96, 32, text);
+	tap_str_eq(text, "aa7855e13839dd767cd5da7c1ff5036540c9264b7a803029315e55375287b4af",
+		   "section 4: policy_mac");
+	tap_check(memcmp(blob, zeros, 16) == 0 && memcmp(blob + 48, zeros, 16) == 0,
+		  "section 4: nonce and wrap_iv sit at 0 and 48");
+	secret_buf_free(&z);
+	secret_buf_free(&tek);
+	secret_buf_free(&tik);
+}
+
+/* The built-in ARK and ASK of each product are the vector files, byte for byte. */
+static void test_builtin_certs(void)
+{
+	const struct amd_product *p;
+	uint8_t built[1603], file[1601];
+	int i, n, m;
+
+	for (p = amd_products; p->name; p++)
+		for (i = 0; i < 2; i++) {
+			char rel[64];
+
+			snprintf(rel, sizeof(rel), "certs/%s/%s.cert", p->name, i ? "ark" : "ask");
+			n = amd_product_cert(p, i, built, sizeof(built));
+			m = read_vec(rel, file, sizeof(file));
+			tap_check(n > 0 && n == m && memcmp(built, file, (size_t)n) == 0,
+				  "built-in %s %s is %s", p->name, i ? "ARK" : "ASK", rel);
+		}
+}
+
 int main(void)
 {
 	const char *top = getenv("TOP");
@@ -216,5 +317,12 @@ int main(void)
 	test_vmsa();
 	test_measure_mac();
 	test_packets();
+	test_cert_pairs("naples", true);
+	test_cert_pairs("rome", true);
+	test_cert_pairs("milan", false);
+	test_cert_pairs("genoa", false);
+	test_cert_pairs("turin", false);
+	test_session_blob();
+	test_builtin_certs();
 	return tap_done();
 }

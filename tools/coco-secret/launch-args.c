@@ -44,6 +44,11 @@ static const struct option launch_options[] = {
 	{ "qmp-out", required_argument, NULL, LOPT_QMP_OUT },
 	{ "iv", required_argument, NULL, LOPT_IV },
 	{ "area-size", required_argument, NULL, LOPT_AREA_SIZE },
+	{ "pdh", required_argument, NULL, LOPT_PDH },
+	{ "name", required_argument, NULL, LOPT_NAME },
+	{ "ark", required_argument, NULL, LOPT_ARK },
+	{ "ask", required_argument, NULL, LOPT_ASK },
+	{ "insecure-no-chain", no_argument, NULL, LOPT_INSECURE_NO_CHAIN },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ 0 }

@@ -33,6 +33,9 @@ static const char usage_text[] =
 "                                print the volume key's pin (fixate-volume-key=)\n"
 "\n"
 "SEV launches (the owner's attestation; see coco-secret(1)):\n"
+"  session --pdh CHAIN --policy N --name NAME [--ark F --ask F]\n"
+"                                verify the host's chain; NAME_godh.b64,\n"
+"                                NAME_session.b64, NAME_tek.bin, NAME_tik.bin\n"
 "  measure --mode sev|seves|snp --ovmf FILE [--kernel F --initrd F --append S]\n"
 "        [--vcpus N --vcpu-type NAME] [--vmsa-fpu legacy|init2]\n"
 "                                the launch digest to expect\n"
@@ -343,6 +346,8 @@ int main(int argc, char **argv)
 		return cmd_verify(argc - 1, argv + 1);
 	if (strcmp(cmd, "package") == 0)
 		return cmd_package(argc - 1, argv + 1);
+	if (strcmp(cmd, "session") == 0)
+		return cmd_session(argc - 1, argv + 1);
 	r = parse_args(argc - 1, argv + 1, &a);
 	if (r)
 		return r;

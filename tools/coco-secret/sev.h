@@ -224,6 +224,15 @@ int secret_packet_build(const struct secret_buf *tik, const struct secret_buf *t
 			const uint8_t *table, size_t table_len, struct secret_packet *pkt);
 void secret_packet_free(struct secret_packet *pkt);
 
+/* session-keys.c: the LAUNCH_START session blob. */
+#define SESSION_BLOB_SIZE 128
+
+int sev_kdf(const struct secret_buf *key, const char *label, const uint8_t *ctx, size_t ctx_len,
+	    struct secret_buf *out);
+int session_blob_build(const struct secret_buf *z, const struct secret_buf *tek,
+		       const struct secret_buf *tik, uint32_t policy, const uint8_t nonce[16],
+		       const uint8_t wrap_iv[16], uint8_t blob[SESSION_BLOB_SIZE]);
+
 /* key-file.c: TIK and TEK files, into locked memory. */
 int key_file_read(const char *what, const char *path, size_t size, struct secret_buf *key);
 
@@ -233,3 +242,4 @@ void print_digest(const uint8_t *d, size_t len, bool base64);
 int cmd_measure(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_package(int argc, char **argv);
+int cmd_session(int argc, char **argv);
