@@ -34,22 +34,30 @@ static int read_small_file(const char *what, const char *path, size_t max, uint8
 			   size_t *len)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	ssize_t n;
+	ssize_t n = 0;
 
 	if (fd < 0) {
 		err("%s %s: %s", what, path, strerror(errno));
 		return -1;
 	}
+	*len = 0;
 	*out = malloc(max + 1);
-	n = *out ? read(fd, *out, max + 1) : -1;
+	while (*out && *len <= max) {
+		n = read(fd, *out + *len, max + 1 - *len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		*len += (size_t)n;
+	}
 	close(fd);
-	if (n < 0 || (size_t)n > max) {
-		err("%s %s: %s", what, path, n < 0 ? "cannot read it" : "too large for a certificate");
+	if (*out == NULL || n < 0 || *len > max) {
+		err("%s %s: %s", what, path, *len > max ? "too large for a certificate chain" :
+		    "cannot read it");
 		free(*out);
 		*out = NULL;
 		return -1;
 	}
-	*len = (size_t)n;
 	return 0;
 }
 

@@ -91,6 +91,8 @@ static int parse_allow(const char *text, uint32_t *out)
 	char *copy = strdup(text), *save = NULL, *tok;
 	int r = 0;
 
+	if (copy == NULL)
+		return EXIT_FAIL;
 	for (tok = strtok_r(copy, ",", &save); tok && r == 0; tok = strtok_r(NULL, ",", &save)) {
 		if (strcasecmp(tok, "nodbg") == 0)
 			*out |= POLICY_NODBG;
