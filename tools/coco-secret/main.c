@@ -45,6 +45,7 @@ static const char usage_text[] =
 "  package (the verify options) --tek F (--table T | GUID=FILE...)\n"
 "        [--header-out F --payload-out F] [--qmp-out F]\n"
 "                                the LAUNCH_SECRET packet, for a verified launch\n"
+"  (each of these four: COMMAND --help for its options)\n"
 "\n"
 "Options:\n"
 "  -o, --output TABLE       where build writes the table (mode 0600)\n"
