@@ -181,3 +181,29 @@ keyslot_count() {
 token_json() {
 	cryptsetup token export --token-id "$2" "$1" 2>/dev/null | tr -d ' \n\t'
 }
+
+# The SEV launch vectors (../shared/vectors/sev/VECTORS.md), beside the
+# project's checkout. need_sev_vectors: VEC names them, or the test
+# skips, saying where it looked, and exits.
+VEC=$TOP/../shared/vectors/sev
+need_sev_vectors() {
+	if [ ! -f "$VEC/VECTORS.md" ]; then
+		tap_skip "SEV launch vectors" "no $VEC/VECTORS.md (the shared vectors are not beside this checkout)"
+		tap_done
+		exit 0
+	fi
+}
+
+# is_digest NAME EXPECTED ARGS...: coco-secret ARGS exits 0 and prints EXPECTED.
+is_digest() {
+	local name=$1 want=$2
+	shift 2
+	cs "$@"
+	if [ "$RC" = 0 ] && [ "$(cat "$OUT")" = "$want" ]; then
+		tap_ok "$name"
+	else
+		tap_not_ok "$name"
+		echo "#   expected status 0 and $want; got status $RC:"
+		sed 's/^/#   | /' "$OUT"
+	fi
+}

@@ -65,6 +65,13 @@ int table_build(const char *out, const struct table_input *in, size_t n,
 		size_t area_size, bool pad);
 int table_show(const char *path, size_t area_size, bool reveal);
 int table_check(const char *path, size_t area_size);
+int table_assemble(const struct table_input *in, size_t n, size_t area_size, bool pad,
+		   struct secret_buf *table);
+/* A table file that passes check, into locked memory; -1 after saying why. */
+int table_load_valid(const char *path, size_t area_size, struct secret_buf *table);
+
+/* output-file.c */
+int write_file_replace(const char *path, const uint8_t *p, size_t len);
 
 /* luks.c: what enroll, list and remove share. */
 struct crypt_device;

@@ -3,7 +3,7 @@
 # (GUIDs, locked memory, the coco-efi-secret token and its MAC) as
 # coco-unlock and the token plugin do.
 
-SECRET_LIBS_PC := libcryptsetup json-c
+SECRET_LIBS_PC := libcryptsetup json-c libcrypto
 SECRET_LIBS = $(shell $(PKG_CONFIG) --libs $(SECRET_LIBS_PC))
 # Other tools/ fragments may add to this too.
 EXTRA_CFLAGS_tools += $(shell $(PKG_CONFIG) --cflags $(SECRET_LIBS_PC))
@@ -25,3 +25,15 @@ install: install-secret
 install-secret: $(BUILD)/coco-secret
 	install -D -m 0755 $(BUILD)/coco-secret $(DESTDIR)$(BINDIR)/coco-secret
 	install -D -m 0644 tools/coco-secret/coco-secret.1 $(DESTDIR)$(MANDIR)/man1/coco-secret.1
+
+# C unit tests of the launch pieces against ../shared/vectors/sev
+# (tests/secret/test-launch-units.sh runs them): everything but main.o.
+SECRET_UNIT_OBJS = $(filter-out $(BUILD)/tools/coco-secret/main.o,$(SECRET_OBJS))
+
+$(BUILD)/tests/secret-launch-units: tests/secret/launch-units.c $(SECRET_UNIT_OBJS)
+	@mkdir -p $(dir $@)
+	$(say) CCLD $@
+	$(Q)$(CC) $(ALL_CFLAGS) $(EXTRA_CFLAGS_tools) -Itools/coco-secret -o $@ $< \
+		$(SECRET_UNIT_OBJS) $(LDFLAGS) $(SECRET_LIBS)
+
+CHECK_EXTRA_PROGRAMS += $(BUILD)/tests/secret-launch-units

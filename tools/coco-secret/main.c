@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "coco-secret.h"
+#include "sev.h"
 
 static const char usage_text[] =
 "Usage: coco-secret COMMAND [OPTIONS]\n"
@@ -30,6 +31,21 @@ static const char usage_text[] =
 "                                (re)write the MAC of that GUID's token\n"
 "  pin DEVICE (--secret-file F | --unlock-key-file K) [--name NAME]\n"
 "                                print the volume key's pin (fixate-volume-key=)\n"
+"\n"
+"SEV launches (the owner's attestation; see coco-secret(1)):\n"
+"  session --pdh CHAIN --policy N --name NAME [--ark F --ask F]\n"
+"                                verify the host's chain; NAME_godh.b64,\n"
+"                                NAME_session.b64, NAME_tek.bin, NAME_tik.bin\n"
+"  measure --mode sev|seves|snp --ovmf FILE [--kernel F --initrd F --append S]\n"
+"        [--vcpus N --vcpu-type NAME] [--vmsa-fpu legacy|init2]\n"
+"                                the launch digest to expect\n"
+"  verify --tik F --launch-measure-blob B64 --api-major N --api-minor N\n"
+"        --build-id N --policy N (--launch-digest D | the measure options)\n"
+"                                is the host's measurement that launch? why not?\n"
+"  package (the verify options) --tek F (--table T | GUID=FILE...)\n"
+"        [--header-out F --payload-out F] [--qmp-out F]\n"
+"                                the LAUNCH_SECRET packet, for a verified launch\n"
+"  (each of these four: COMMAND --help for its options)\n"
 "\n"
 "Options:\n"
 "  -o, --output TABLE       where build writes the table (mode 0600)\n"
@@ -324,6 +340,15 @@ int main(int argc, char **argv)
 		r = parse_args(argc, argv, &a);
 		return r ? r : usage_error("no command", NULL);
 	}
+	/* The launch commands parse their own, larger, set of options. */
+	if (strcmp(cmd, "measure") == 0)
+		return cmd_measure(argc - 1, argv + 1);
+	if (strcmp(cmd, "verify") == 0)
+		return cmd_verify(argc - 1, argv + 1);
+	if (strcmp(cmd, "package") == 0)
+		return cmd_package(argc - 1, argv + 1);
+	if (strcmp(cmd, "session") == 0)
+		return cmd_session(argc - 1, argv + 1);
 	r = parse_args(argc - 1, argv + 1, &a);
 	if (r)
 		return r;

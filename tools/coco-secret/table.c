@@ -237,8 +237,9 @@ static void show_header(const struct walk *w)
 	       w->area_size);
 }
 
-/* Load @path and walk it; a fault is reported here. */
-static int walk_file(const char *path, size_t area_size, struct walk *w)
+/* Load @path and walk it; a fault is reported here. A valid table is left in @keep. */
+static int walk_file_keep(const char *path, size_t area_size, struct walk *w,
+			  struct secret_buf *keep)
 {
 	struct secret_buf buf = { 0 };
 	int r;
@@ -255,8 +256,23 @@ static int walk_file(const char *path, size_t area_size, struct walk *w)
 	if (r < 0)
 		err("%s: %s", path, w->fault);
 	w->buf = NULL;
-	secret_buf_free(&buf);
+	if (r == 0 && keep)
+		*keep = buf;
+	else
+		secret_buf_free(&buf);
 	return r;
+}
+
+static int walk_file(const char *path, size_t area_size, struct walk *w)
+{
+	return walk_file_keep(path, area_size, w, NULL);
+}
+
+int table_load_valid(const char *path, size_t area_size, struct secret_buf *table)
+{
+	struct walk w = { 0 };
+
+	return walk_file_keep(path, area_size, &w, table) < 0 ? -1 : 0;
 }
 
 int table_show(const char *path, size_t area_size, bool reveal)
@@ -332,46 +348,11 @@ static void lay_out(uint8_t *p, const struct table_input *in, const struct secre
 	}
 }
 
-/*
- * Write next to @path and rename over it, so a reader never sees half a
- * table, and the file is 0600 from its first byte.
- */
-static int write_table(const char *path, const uint8_t *p, size_t len)
-{
-	size_t plen = strlen(path);
-	char *tmp = malloc(plen + 8);
-	struct secret_buf view = { .data = (uint8_t *)p, .len = len };
-	int fd, r = 0;
-
-	if (tmp == NULL)
-		return -ENOMEM;
-	memcpy(tmp, path, plen);
-	memcpy(tmp + plen, ".XXXXXX", 8);
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0) {
-		r = -errno;
-		err("cannot create a file next to %s: %s", path, strerror(-r));
-		free(tmp);
-		return r;
-	}
-	close(fd);
-	unlink(tmp);
-	/* Reuse the careful writer; the name is fresh, so O_EXCL holds. */
-	r = secret_write_new_file(tmp, &view);
-	if (r == 0 && rename(tmp, path) < 0) {
-		r = -errno;
-		err("cannot rename %s to %s: %s", tmp, path, strerror(-r));
-		unlink(tmp);
-	}
-	free(tmp);
-	return r;
-}
-
-int table_build(const char *out, const struct table_input *in, size_t n,
-		size_t area_size, bool pad)
+/* The table of @in's files, in locked memory: what build writes and package sends. */
+int table_assemble(const struct table_input *in, size_t n, size_t area_size, bool pad,
+		   struct secret_buf *table)
 {
 	struct secret_buf *data = calloc(n ? n : 1, sizeof(*data));
-	struct secret_buf table = { 0 };
 	size_t i, total = 0, size;
 	int r = -ENOMEM;
 
@@ -388,18 +369,31 @@ int table_build(const char *out, const struct table_input *in, size_t n,
 		r = -E2BIG;
 		goto out;
 	}
-	r = secret_alloc(&table, size);
+	r = secret_alloc(table, size);
 	if (r < 0)
 		goto out;
-	memset(table.data, 0, size);
-	lay_out(table.data, in, data, n, total);
-	r = write_table(out, table.data, size);
-	if (r == 0)
-		info("wrote %s: %zu secrets, length %zu, %zu bytes", out, n, total, size);
+	memset(table->data, 0, size);
+	table->len = size;
+	lay_out(table->data, in, data, n, total);
 out:
-	secret_buf_free(&table);
 	for (i = 0; data && i < n; i++)
 		secret_buf_free(&data[i]);
 	free(data);
+	return r;
+}
+
+int table_build(const char *out, const struct table_input *in, size_t n,
+		size_t area_size, bool pad)
+{
+	struct secret_buf table = { 0 };
+	int r;
+
+	r = table_assemble(in, n, area_size, pad, &table);
+	if (r == 0)
+		r = write_file_replace(out, table.data, table.len);
+	if (r == 0)
+		info("wrote %s: %zu secrets, length %u, %zu bytes", out, n,
+		     get_le32(table.data + 16), table.len);
+	secret_buf_free(&table);
 	return r < 0 ? EXIT_FAIL : EXIT_OK;
 }
