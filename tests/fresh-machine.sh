@@ -121,6 +121,15 @@ for d in "$CACHE"/kernel-* "$CACHE"/static-* "$CACHE"/debian-root-*; do
 done
 say "shared read-only: ${shared[*]:-nothing}"
 
+# The project's shared directory (test vectors) beside the clone, read-only,
+# as it lies beside the checkout on a developer's machine and in CI.
+if [ -d "$TOP/../shared" ]; then
+	mkdir -p "$ROOT/root/shared"
+	mount --bind "$TOP/../shared" "$ROOT/root/shared"
+	mount -o remount,bind,ro "$ROOT/root/shared"
+	say "../shared beside the clone, read-only"
+fi
+
 # --- the command -------------------------------------------------------------------
 mkdir -p "$TOP/build/fresh"
 LOG=$TOP/build/fresh/last.log
