@@ -66,11 +66,11 @@ $(BUILD)/tests/flip-disk.so: tests/lib/flip-disk.c
 	$(say) CCLD $@
 	$(Q)$(CC) $(SHIM_CFLAGS) -o $@ $< $(SHIM_LDFLAGS)
 
-# Its own copy of shared/sha256.c: the log shows keys only as their SHA-256.
-$(BUILD)/tests/fake-dm.so: tests/lib/fake-dm.c shared/sha256.c
+# Its own copy of shared/crypto-hash.c: the log shows keys only as their SHA-256.
+$(BUILD)/tests/fake-dm.so: tests/lib/fake-dm.c shared/crypto-hash.c
 	@mkdir -p $(dir $@)
 	$(say) CCLD $@
-	$(Q)$(CC) $(SHIM_CFLAGS) -o $@ $(filter %.c,$^) $(SHIM_LDFLAGS)
+	$(Q)$(CC) $(SHIM_CFLAGS) -o $@ $(filter %.c,$^) $(SHIM_LDFLAGS) $(CRYPTO_LIBS)
 
 CHECK_EXTRA_PROGRAMS += $(TEST_SHIMS)
 
