@@ -195,7 +195,7 @@ int main(int argc, char **argv)
 			fail_closed(&cfg, &opts, true);
 		return EXIT_NO_SECRETS;
 	}
-	area.unlink_on_read = cfg.wipe != WIPE_NONE;
+	area.after_read = cfg.wipe != WIPE_NONE ? wipe_after_read : NULL;
 	wipe_guard_install(&area, cfg.wipe);
 
 	if (opts.wipe_only)
