@@ -21,7 +21,8 @@ trap '[ -z "$BG" ] || kill -KILL -- "-$BG" 2>/dev/null; rm -rf "$T"' EXIT
 
 tap_check "sh syntax" sh -n "$FC"
 tap_check "executable" test -x "$FC"
-for copy in mkinitcpio-hook/coco-unlock/coco-unlock-fail-closed; do
+for copy in dracut-module/91coco-unlock/coco-unlock-fail-closed.sh \
+	mkinitcpio-hook/coco-unlock/coco-unlock-fail-closed; do
 	tap_check "$copy is the same file" cmp -s "$FC" "$TOP/$copy"
 done
 
