@@ -36,6 +36,28 @@ run_agent no-secrets "$ABSENT rd.coco.on-failure=poweroff"
 rc_is no-secrets 3
 out_has "no secrets: powering off" "no secrets and rd.coco.$POWEROFF"
 
+# A configuration error opens nothing and decides nothing: exit 2, for
+# which the scripts power off when asked, also when a secret could not be
+# wiped (4 is for a run that applied on-failure itself).
+if unshare -m --propagation private true 2>/dev/null; then
+	clear_secrets
+	put_secret "$DISK_GUID" "$FIX/key"
+	printf '%s\n' "$ABSENT rd.coco.on-failure=poweroff rd.coco.wipe=sometimes" >"$FIX/cmdline"
+	OUT=$FIX/out
+	unshare -m --propagation private sh -c 'mount --bind "$1" "$1" && mount -o remount,bind,ro "$1" &&
+		exec "$2" --secrets-dir "$1" --cmdline "$3" --crypttab /dev/null --devices-dir "$4" \
+			--state-dir "$5" --dry-run' sh "$SECRETS" "$COCO_UNLOCK" "$FIX/cmdline" "$DEVICES" "$STATE" \
+		>"$OUT" 2>&1
+	RC=$?
+	agent_ran_mark
+	show_output config-ro
+	rc_is "config-ro: a configuration error, and the wipe fails" 2
+	out_has "config-ro: the configuration error is said" "configuration error: no volume is opened"
+	out_has "config-ro: the failed unlink is said" "cannot wipe secret $DISK_GUID: Read-only file system; it is still readable"
+else
+	tap_skip "configuration error and a read-only secrets directory" "unshare -m not permitted here"
+fi
+
 # The locked memory for the working copies refused (memory pressure, a
 # balloon the host inflates) after the secrets were read: the volumes stay
 # closed, and with poweroff asked that must power off too, not exit 1 for
