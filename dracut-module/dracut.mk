@@ -15,7 +15,7 @@ install-dracut:
 # Boot tests (issue 5): images built by the host's dracut with this module,
 # booted in the QEMU harness (tests/boot/lib.sh). See tests/dracut/lib.sh.
 BOOT_TESTS += tests/dracut/test-shell.sh tests/dracut/test-systemd.sh tests/dracut/test-systemd-plugin.sh \
-	tests/dracut/test-hostonly.sh
+	tests/dracut/test-hostonly.sh tests/dracut/test-systemd-killed.sh
 CHECK_DEPS += dracut
 # The module's scripts on this machine, without dracut or a boot: install(),
 # and rd.coco.on-failure=poweroff whatever ends coco-unlock, in both modes.
