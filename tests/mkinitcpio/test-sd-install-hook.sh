@@ -80,6 +80,22 @@ fi
 unexpected=$(grep -vxE "add_binary .*|add_module (efi_secret|dm-crypt)|add_all_modules /crypto/|map add_systemd_unit .*|add_systemd_unit (cryptsetup-pre|initrd-switch-root)\.target|add_file [^ ]+/coco-unlock(-wipe)?\.service $SYSUNITS/coco-unlock(-wipe)?\.service 644|add_file [^ ]+/coco-unlock-fail-closed /usr/bin/coco-unlock-fail-closed 755|add_symlink $SYSUNITS/[a-z-]+\.target\.wants/coco-unlock(-wipe)?\.service \.\./coco-unlock(-wipe)?\.service" "$R" || true)
 tap_empty "systemd image: nothing else asked for" "$R" "$unexpected"
 
+# coco-unlock.service's ExecStopPost= helper is a shell script: an image
+# without the `base` hook (busybox) needs a /bin/sh (/usr/bin/sh: mkinitcpio
+# makes /bin a link to usr/bin).
+mkdir -p "$T/buildroot-base/usr/bin" "$T/buildroot-nobase"
+ln -s busybox "$T/buildroot-base/usr/bin/sh"
+R=$T/nobase
+run_build "$R" COCO_UNLOCK_BINARY="$T/lib/coco-unlock.static" HOOKS_LIST="${ARCH_HOOKS/base /}" \
+	SYSTEMD_HOOK_SOURCED=1 BUILDROOT="$T/buildroot-nobase"
+tap_check "systemd image without base: a shell for the helper (add_binary sh /usr/bin/sh)" \
+	has_line "$R" "add_binary sh /usr/bin/sh"
+R=$T/withbase
+run_build "$R" COCO_UNLOCK_BINARY="$T/lib/coco-unlock.static" HOOKS_LIST="$ARCH_HOOKS" \
+	SYSTEMD_HOOK_SOURCED=1 BUILDROOT="$T/buildroot-base"
+tap_is "systemd image with base's busybox sh: no other shell" \
+	"$T/lib/coco-unlock.static /usr/bin/coco-unlock" "$(calls "$R" add_binary)"
+
 # The token plugin, where this machine's libcryptsetup looks for it.
 printf '\177ELF fake plugin\n' >"$T/lib/plugin.so"
 R=$T/plugin
