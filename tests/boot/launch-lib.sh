@@ -7,8 +7,10 @@
 #
 # Needs COCO_SECRET and the shared vectors' AmdSev footer page.
 
+# shellcheck disable=SC2034 # for the scripts that source this file
 LAUNCH_VEC=$TOP/../shared/vectors/sev
 LAUNCH_FOOTER=$LAUNCH_VEC/ovmf_AmdSev_suffix.bin
+# shellcheck disable=SC2034
 PLATFORM_PY=$TOP/tests/secret/sev-platform.py
 HOST_PY=$TOP/tests/boot/sev-host.py
 
@@ -47,6 +49,7 @@ host_start() {
 		return 1
 	QMP_SOCK=$RUN/$name.qemu.sock BOOT_QEMU_ARGS=-S \
 		boot_vm "$RUN/$name.serial.log" "$RUN/$name.esp" "$FIX/root.img" &
+	# shellcheck disable=SC2034 # the caller waits for it
 	VM_JOB=$!
 	for _ in $(seq 100); do
 		[ -S "$RUN/$name.qemu.sock" ] && break
@@ -79,6 +82,7 @@ owner_launch() {
 		--tik "$RUN/${sess}_tik.bin" --tek "$RUN/${sess}_tek.bin" --table "$table" \
 		--ovmf "$RUN/owner-fw.bin" --kernel "$KERNEL_DIR/bzImage" --initrd "$INITRD" \
 		--append "$LAUNCH_CMDLINE" "$@" >"$RUN/$name.launch.out" 2>&1
+	# shellcheck disable=SC2034 # the caller's
 	LAUNCH_RC=$?
 }
 

@@ -92,6 +92,7 @@ printf 'efi_secret\ndm_crypt\n' >"$conf/modules"
 mkinitramfs_build() {
 	local out=$1
 	shift
+	# shellcheck disable=SC2016 # expanded by the inner shell
 	unshare -m --propagation private bash -c '
 		set -e
 		t=$(mktemp -d)

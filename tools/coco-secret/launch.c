@@ -83,15 +83,18 @@ static int check_sev_state(const struct qmp *q, json_object *r)
 {
 	json_object *en;
 	const char *type = member_str(r, "sev-type"), *state = member_str(r, "state");
+	bool typed = json_object_object_get_ex(r, "sev-type", NULL);
 
 	if (!json_object_object_get_ex(r, "enabled", &en) ||
 	    !json_object_is_type(en, json_type_boolean) || !json_object_get_boolean(en)) {
 		err("QMP %s: query-sev: SEV is not enabled for this guest", q->path);
 		return -1;
 	}
-	if (json_object_object_get_ex(r, "sev-type", NULL) && (type == NULL || strcmp(type, "sev"))) {
-		err("QMP %s: query-sev: sev-type is %s: only SEV and SEV-ES guests take a launch "
-		    "secret (SNP guests attest from inside)", q->path, type ? type : "not a string");
+	/* 9.1's "sev" covers SEV-ES too; the policy's ES bit tells them apart. */
+	if (typed && (type == NULL || strcmp(type, "sev"))) {
+		err("QMP %s: query-sev: sev-type is %s: only SEV and SEV-ES guests take a "
+		    "launch secret (SNP guests attest from inside)", q->path,
+		    type ? type : "not a string");
 		return -1;
 	}
 	if (state == NULL || strcmp(state, "launch-secret")) {
@@ -219,8 +222,11 @@ static int run(struct launch_args *a)
 	struct verify_request v;
 	struct package_job job = { 0 };
 	char *blob = NULL;
-	int timeout = has(a, LOPT_QMP_TIMEOUT) ? (int)num(a, LOPT_QMP_TIMEOUT) : DEFAULT_QMP_TIMEOUT;
+	int timeout = DEFAULT_QMP_TIMEOUT;
 	int r;
+
+	if (has(a, LOPT_QMP_TIMEOUT))
+		timeout = (int)num(a, LOPT_QMP_TIMEOUT);
 
 	memset(&v, 0, sizeof(v));
 	r = qmp_open(&q, str(a, LOPT_QMP), timeout) < 0 ? EXIT_FAIL : 0;

@@ -54,6 +54,7 @@ static char *read_line(struct qmp *q, const char *what, long long deadline)
 	struct pollfd p = { .fd = q->fd, .events = POLLIN };
 	char *line;
 	ssize_t got;
+	long long left;
 	int r;
 
 	while ((line = take_line(q)) == NULL) {
@@ -62,11 +63,13 @@ static char *read_line(struct qmp *q, const char *what, long long deadline)
 			    QMP_MAX_MESSAGE);
 			return NULL;
 		}
-		r = poll(&p, 1, (int)(deadline - now_ms() > 0 ? deadline - now_ms() : 0));
+		left = deadline - now_ms();
+		r = poll(&p, 1, left > 0 ? (int)left : 0);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r == 0) {
-			err("QMP %s: %s: no answer within %d s", q->path, what, q->timeout_ms / 1000);
+			err("QMP %s: %s: no answer within %d s", q->path, what,
+			    q->timeout_ms / 1000);
 			return NULL;
 		}
 		got = r < 0 ? -1 : read(q->fd, q->buf + q->len, QMP_MAX_MESSAGE - q->len);
