@@ -21,6 +21,13 @@ if [ "$(id -u)" != 0 ]; then
 	tap_done
 	exit 0
 fi
+for tool in dracut mkinitramfs lsinitrd lsinitramfs; do
+	if ! command -v "$tool" >/dev/null; then
+		tap_skip "reproducible initramfs images" "no $tool (tools/install-deps.sh dracut initramfs-tools)"
+		tap_done
+		exit 0
+	fi
+done
 if ! boot_kernel; then
 	tap_not_ok "the test kernel"
 	tap_done
