@@ -8,7 +8,8 @@
 #
 # One real boot (the owner's flow unlocks the root). The hosts that get
 # nothing never run their guest: their QEMU is checked to be still paused
-# (prelaunch), with an empty console, then told to quit.
+# (prelaunch), with an empty console, then told to quit. Last, launch
+# against the real QEMU's own QMP socket, which has no SEV here.
 set -u
 . "$TOP/tests/lib/tap.sh"
 . "$TOP/tests/boot/lib.sh"
@@ -126,5 +127,26 @@ tap_check "transit: the stand-in says why" grep -q "refused: the packet's MAC do
 # 6. A policy that lets the host debug the guest: verify refuses it.
 host_start debug owner-dbg 0x2 && launch debug owner-dbg --mode sev
 refused debug "policy 0x2 lets the host debug the guest"
+
+# 7. The real QEMU 7.2 itself, without the stand-in: it has no SEV here.
+# launch speaks its QMP and says so; the guest stays paused.
+esp_image "$RUN/nosev.esp" "$LAUNCH_CMDLINE" &&
+	QMP_SOCK=$RUN/nosev.qemu.sock BOOT_QEMU_ARGS=-S \
+		boot_vm "$RUN/nosev.serial.log" "$RUN/nosev.esp" "$FIX/root.img" &
+VM_JOB=$!
+for _ in $(seq 100); do
+	[ -S "$RUN/nosev.qemu.sock" ] && break
+	sleep 0.1
+done
+"$COCO_SECRET" launch --qmp "$RUN/nosev.qemu.sock" --qmp-timeout 20 \
+	--tik "$RUN/owner_tik.bin" --tek "$RUN/owner_tek.bin" --table "$RUN/table.bin" \
+	--mode sev --ovmf "$RUN/owner-fw.bin" >"$RUN/nosev.launch.out" 2>&1
+tap_is "a QEMU without SEV: launch fails" 1 "$?"
+sed "s/^/#   nosev: /" "$RUN/nosev.launch.out"
+tap_check "and says why, in one line" grep -q 'query-sev: SEV is not enabled for this guest' \
+	"$RUN/nosev.launch.out"
+tap_is "nosev: the real QEMU was never continued" prelaunch "$(qemu_status "$RUN/nosev.qemu.sock")"
+"$BOOT_SRC/qmp.py" "$RUN/nosev.qemu.sock" quit
+wait "$VM_JOB"
 
 tap_done
