@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """A QMP peer that lies or hangs, for tests/secret/test-launch.sh:
 
-  fake-qmp.py SOCKET HOW LOG
+  fake-qmp.py SOCKET HOW LOG [TIK FIRMWARE]
 
 serves one connection on SOCKET the way HOW says, and writes each
 command it receives to LOG (one name a line). HOW:
@@ -18,7 +18,14 @@ command it receives to LOG (one name a line). HOW:
   short-blob      query-sev-launch-measure: 47 bytes
   error-sev       query-sev: an error reply (SEV not supported)
   events          events, endlessly, instead of an answer to query-sev
+  refuse-inject   a true measurement of an SEV launch of FIRMWARE alone
+                  (MAC with TIK), then an error for sev-inject-launch-secret
+  hang-inject     the same, then no answer to sev-inject-launch-secret
 """
+import base64
+import hashlib
+import hmac
+import struct
 import json
 import os
 import socket
@@ -26,6 +33,18 @@ import sys
 import time
 
 path, how, log = sys.argv[1:4]
+
+
+def true_blob():
+    """What the PSP would say for policy 3, API 1.55 build 21, SEV, no kernel."""
+    tik = open(sys.argv[4], "rb").read()
+    digest = hashlib.sha256(open(sys.argv[5], "rb").read()).digest()
+    nonce = os.urandom(16)
+    mac = hmac.new(tik, bytes([4, 1, 55, 21]) + struct.pack("<I", 3) + digest + nonce,
+                   hashlib.sha256).digest()
+    return base64.b64encode(mac + nonce).decode()
+
+
 SEV = {"enabled": True, "api-major": 1, "api-minor": 55, "build-id": 21, "policy": 3,
        "state": "launch-secret", "handle": 1}
 srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -90,6 +109,14 @@ for line in conn.makefile("r"):
         send({"return": ret, "id": mid})
     elif cmd == "query-sev-launch-measure":
         data = "A" * 64 if how != "short-blob" else "A" * 60 + "AA=="
+        if how in ("refuse-inject", "hang-inject"):
+            data = true_blob()
         send({"return": {"data": data}, "id": mid})
+    elif cmd == "sev-inject-launch-secret" and how == "refuse-inject":
+        send({"error": {"class": "GenericError", "desc": "SEV: failed to inject secret"},
+              "id": mid})
+    elif cmd == "sev-inject-launch-secret" and how == "hang-inject":
+        time.sleep(30)
+        break
     else:
         send({"return": {}, "id": mid})

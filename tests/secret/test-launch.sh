@@ -12,14 +12,18 @@ remember_secret "$VEC/secret/secret1.txt"
 KEYS=(--tik "$VEC/measurement/tik1.bin" --tek "$VEC/secret/tek1.bin" --table "$FIX/table.bin")
 MEASURE=(--mode sev --ovmf "$VEC/ovmf_AmdSev_suffix.bin")
 
-# peer NAME HOW WHY-ERE: launch against the fake peer acting HOW fails
-# within the timeout (2 s, a few more allowed), names the fault, says
-# nothing was injected, and the peer saw no inject and no cont.
+# peer NAME HOW WHY-ERE [OUTCOME-ERE]: launch against the fake peer acting
+# HOW fails within the timeout (2 s, a few more allowed), names the fault,
+# says what became of the secret (default: nothing injected, the guest not
+# continued), and the peer was sent no cont (nor, by default, an inject).
 peer() {
-	local name=$1 how=$2 why=$3 pid start secs
+	local name=$1 how=$2 why=$3 outcome=${4:-'nothing injected; the guest was not continued'}
+	local pid start secs sent='^(sev-inject-launch-secret|cont)$' what='no inject and no cont'
+	[ $# -gt 3 ] && sent='^cont$' what='no cont'
 	rm -f "$FIX/qmp.sock" "$FIX/qmp.sock.ready" "$FIX/peer.log"
 	: >"$FIX/peer.log"
-	"$FAKE" "$FIX/qmp.sock" "$how" "$FIX/peer.log" &
+	"$FAKE" "$FIX/qmp.sock" "$how" "$FIX/peer.log" "$VEC/measurement/tik1.bin" \
+		"$VEC/ovmf_AmdSev_suffix.bin" &
 	pid=$!
 	for _ in $(seq 50); do [ -e "$FIX/qmp.sock.ready" ] && break; sleep 0.1; done
 	start=$SECONDS
@@ -28,17 +32,17 @@ peer() {
 	kill "$pid" 2>/dev/null
 	wait "$pid" 2>/dev/null
 	if [ "$RC" = 1 ] && grep -qE -- "$why" "$OUT" && [ "$secs" -le 6 ] &&
-		grep -q 'nothing injected; the guest was not continued' "$OUT"; then
+		grep -qE -- "$outcome" "$OUT"; then
 		tap_ok "$name"
 	else
 		tap_not_ok "$name"
-		echo "#   expected status 1, '$why', within 6 s; got status $RC after ${secs}s:"
+		echo "#   expected status 1, '$why', '$outcome', within 6 s; got status $RC after ${secs}s:"
 		sed 's/^/#   | /' "$OUT"
 	fi
-	if grep -qE '^(sev-inject-launch-secret|cont)$' "$FIX/peer.log"; then
-		tap_not_ok "$name: the peer was sent no inject and no cont"
+	if grep -qE "$sent" "$FIX/peer.log"; then
+		tap_not_ok "$name: the peer was sent $what"
 	else
-		tap_ok "$name: the peer was sent no inject and no cont"
+		tap_ok "$name: the peer was sent $what"
 	fi
 }
 
@@ -57,6 +61,13 @@ peer "a policy that is not a number" policy-string "policy is missing or not a n
 peer "a blob of 47 bytes" short-blob "data is not 48 bytes of base64"
 tap_check "the last peer's log proves the conversation" grep -q '^query-sev-launch-measure$' "$FIX/peer.log"
 peer "a blob that is not the launch's MAC" blob "not verified"
+# A measurement that verifies, then the injection goes wrong.
+peer "QEMU refuses the packet" refuse-inject "sev-inject-launch-secret failed: SEV: failed to inject" \
+	'nothing injected; the guest was not continued'
+peer "no answer to the injection" hang-inject "sev-inject-launch-secret: no answer within 2 s" \
+	'whether the secret arrived is unknown; the guest was not continued'
+tap_check "the injection was sent (the measurement verified)" \
+	grep -q '^sev-inject-launch-secret$' "$FIX/peer.log"
 
 cs launch "${KEYS[@]}" "${MEASURE[@]}"
 expect "no --qmp" 2 "launch needs --qmp SOCKET"

@@ -174,18 +174,21 @@ static json_object *b64_string(const uint8_t *p, size_t len)
 	return o;
 }
 
-/* sev-inject-launch-secret at the measured firmware's secret area. */
+/*
+ * sev-inject-launch-secret at the measured firmware's secret area: 0, or
+ * QMP_REFUSED (QEMU or the PSP refused it) or QMP_NO_ANSWER (unknown).
+ */
 static int inject(struct qmp *q, const struct verify_request *v, const struct secret_packet *pkt)
 {
 	json_object *args = json_object_new_object(), *r = NULL;
+	int rc;
 
 	json_object_object_add(args, "packet-header", b64_string(pkt->header, PACKET_HEADER_SIZE));
 	json_object_object_add(args, "secret", b64_string(pkt->payload, pkt->payload_len));
 	json_object_object_add(args, "gpa", json_object_new_int64(v->m.fw.secret_gpa));
-	if (qmp_execute(q, "sev-inject-launch-secret", args, &r) < 0)
-		return -1;
+	rc = qmp_execute(q, "sev-inject-launch-secret", args, &r);
 	json_object_put(r);
-	return 0;
+	return rc;
 }
 
 static int cont(struct qmp *q)
@@ -223,7 +226,7 @@ static int run(struct launch_args *a)
 	struct package_job job = { 0 };
 	char *blob = NULL;
 	int timeout = DEFAULT_QMP_TIMEOUT;
-	int r;
+	int r, injected;
 
 	if (has(a, LOPT_QMP_TIMEOUT))
 		timeout = (int)num(a, LOPT_QMP_TIMEOUT);
@@ -232,10 +235,15 @@ static int run(struct launch_args *a)
 	r = qmp_open(&q, str(a, LOPT_QMP), timeout) < 0 ? EXIT_FAIL : 0;
 	if (r == 0)
 		r = decide(&q, a, &v, &job, &blob);
-	if (r == 0 && inject(&q, &v, &job.pkt) < 0)
+	injected = r == 0 ? inject(&q, &v, &job.pkt) : QMP_REFUSED;
+	if (injected == QMP_NO_ANSWER) {
+		/* It was sent: only the host knows whether it arrived. */
+		err("launch: no answer to the injection, so whether the secret arrived is "
+		    "unknown; the guest was not continued");
 		r = EXIT_FAIL;
-	if (r) {
+	} else if (injected) {
 		err("launch: nothing injected; the guest was not continued");
+		r = EXIT_FAIL;
 	} else if (cont(&q) < 0) {
 		err("launch: the secret was injected, but the guest was not continued");
 		r = EXIT_FAIL;

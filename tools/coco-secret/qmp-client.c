@@ -133,7 +133,7 @@ static void say_error(struct qmp *q, const char *cmd, json_object *e)
 	    cls ? ", " : "", cls ? json_object_get_string(cls) : "");
 }
 
-/* Waits for the reply with our id, skipping events; 0 with *ret, or -1. */
+/* Waits for the reply with our id, skipping events; 0 with *ret, or QMP_*. */
 static int await_reply(struct qmp *q, const char *cmd, unsigned id, json_object **ret)
 {
 	long long deadline = now_ms() + q->timeout_ms;
@@ -142,7 +142,7 @@ static int await_reply(struct qmp *q, const char *cmd, unsigned id, json_object 
 	for (;;) {
 		m = read_message(q, cmd, deadline);
 		if (m == NULL)
-			return -1;
+			return QMP_NO_ANSWER;
 		if (json_object_object_get_ex(m, "event", NULL)) {
 			json_object_put(m);
 			continue;
@@ -152,19 +152,19 @@ static int await_reply(struct qmp *q, const char *cmd, unsigned id, json_object 
 			err("QMP %s: %s: a reply that is not to this command (wrong or no id)",
 			    q->path, cmd);
 			json_object_put(m);
-			return -1;
+			return QMP_NO_ANSWER;
 		}
 		break;
 	}
 	if (json_object_object_get_ex(m, "error", &v)) {
 		say_error(q, cmd, v);
 		json_object_put(m);
-		return -1;
+		return QMP_REFUSED;
 	}
 	if (!json_object_object_get_ex(m, "return", &v)) {
 		err("QMP %s: %s: a reply with neither return nor error", q->path, cmd);
 		json_object_put(m);
-		return -1;
+		return QMP_NO_ANSWER;
 	}
 	*ret = json_object_get(v);
 	json_object_put(m);
@@ -186,7 +186,7 @@ int qmp_execute(struct qmp *q, const char *cmd, json_object *args, json_object *
 	if (r == 0)
 		r = send_all(q, cmd, "\r\n");
 	json_object_put(msg);
-	return r < 0 ? -1 : await_reply(q, cmd, id, ret);
+	return r < 0 ? QMP_NO_ANSWER : await_reply(q, cmd, id, ret);
 }
 
 static int connect_socket(struct qmp *q)

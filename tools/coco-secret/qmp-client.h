@@ -19,9 +19,14 @@ struct qmp {
 /* Connects, reads the greeting, negotiates; -1 after saying why. */
 int qmp_open(struct qmp *q, const char *path, int timeout_s);
 void qmp_close(struct qmp *q);
+/* qmp_execute()'s failures: QEMU refused the command, or no usable answer came. */
+#define QMP_REFUSED (-2)
+#define QMP_NO_ANSWER (-1)
+
 /*
- * Runs @cmd with @args (taken, may be NULL); the "return" value in
- * *@ret (the caller puts it), or -1 after saying why (QEMU's error, a
- * timeout, a reply that is not QMP).
+ * Runs @cmd with @args (taken, may be NULL); 0 and the "return" value in
+ * *@ret (the caller puts it), or after saying why QMP_REFUSED (an "error"
+ * reply: the command did nothing) or QMP_NO_ANSWER (a timeout, a closed
+ * socket, a reply that is not QMP: whether it ran is unknown).
  */
 int qmp_execute(struct qmp *q, const char *cmd, json_object *args, json_object **ret);
