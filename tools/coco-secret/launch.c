@@ -191,14 +191,14 @@ static int inject(struct qmp *q, const struct verify_request *v, const struct se
 	return rc;
 }
 
+/* 0, or QMP_REFUSED / QMP_NO_ANSWER as qmp_execute() says. */
 static int cont(struct qmp *q)
 {
 	json_object *r = NULL;
+	int rc = qmp_execute(q, "cont", NULL, &r);
 
-	if (qmp_execute(q, "cont", NULL, &r) < 0)
-		return -1;
 	json_object_put(r);
-	return 0;
+	return rc;
 }
 
 /* Everything before the injection: no step here changes the guest. */
@@ -219,6 +219,33 @@ static int decide(struct qmp *q, struct launch_args *a, struct verify_request *v
 	return r;
 }
 
+/* After the decision: inject, then continue; each outcome said as it is. */
+static int conclude(struct qmp *q, const struct verify_request *v,
+		    const struct package_job *job)
+{
+	int rc = inject(q, v, &job->pkt);
+
+	if (rc == QMP_NO_ANSWER) {
+		/* It was sent: only the host knows whether it arrived. */
+		err("launch: no answer to the injection, so whether the secret arrived is "
+		    "unknown; the guest was not continued");
+		return EXIT_FAIL;
+	}
+	if (rc) {
+		err("launch: nothing injected; the guest was not continued");
+		return EXIT_FAIL;
+	}
+	rc = cont(q);
+	if (rc) {
+		err("launch: the secret was injected, but %s", rc == QMP_REFUSED ?
+		    "QEMU did not continue the guest" : "whether the guest runs is unknown");
+		return EXIT_FAIL;
+	}
+	printf("measurement verified\nsecret injected (%zu bytes)\nguest continued\n",
+	       job->pkt.payload_len);
+	return EXIT_OK;
+}
+
 static int run(struct launch_args *a)
 {
 	struct qmp q;
@@ -226,31 +253,18 @@ static int run(struct launch_args *a)
 	struct package_job job = { 0 };
 	char *blob = NULL;
 	int timeout = DEFAULT_QMP_TIMEOUT;
-	int r, injected;
+	int r;
 
 	if (has(a, LOPT_QMP_TIMEOUT))
 		timeout = (int)num(a, LOPT_QMP_TIMEOUT);
-
 	memset(&v, 0, sizeof(v));
 	r = qmp_open(&q, str(a, LOPT_QMP), timeout) < 0 ? EXIT_FAIL : 0;
 	if (r == 0)
 		r = decide(&q, a, &v, &job, &blob);
-	injected = r == 0 ? inject(&q, &v, &job.pkt) : QMP_REFUSED;
-	if (injected == QMP_NO_ANSWER) {
-		/* It was sent: only the host knows whether it arrived. */
-		err("launch: no answer to the injection, so whether the secret arrived is "
-		    "unknown; the guest was not continued");
-		r = EXIT_FAIL;
-	} else if (injected) {
+	if (r)
 		err("launch: nothing injected; the guest was not continued");
-		r = EXIT_FAIL;
-	} else if (cont(&q) < 0) {
-		err("launch: the secret was injected, but the guest was not continued");
-		r = EXIT_FAIL;
-	} else {
-		printf("measurement verified\nsecret injected (%zu bytes)\nguest continued\n",
-		       job.pkt.payload_len);
-	}
+	else
+		r = conclude(&q, &v, &job);
 	qmp_close(&q);
 	verify_free(&v);
 	package_job_free(&job);
