@@ -94,8 +94,10 @@ if host_start owner owner 0x3 --schema 9.1; then
 	tap_serial "the injected secret opened the encrypted root" '^ROOT-OK root$'
 	tap_serial "and was wiped" "^root: SECRET-GONE $GUID_DISK\$"
 	tap_no_secret_bytes "$FIX/root.key"
-	tap_absent_bytes "no secret bytes in launch's output" "$RUN/owner.launch.out" '' \
-		"$FIX/root.key"
+	tap_absent_bytes "no secret, TEK or TIK bytes in launch's output" "$RUN/owner.launch.out" \
+		'^guest continued$' "$FIX/root.key" "$RUN/owner_tek.bin" "$RUN/owner_tik.bin"
+	tap_absent_bytes "none in the stand-in's log either" "$RUN/owner.host.log" \
+		'cont passed on' "$FIX/root.key" "$RUN/owner_tek.bin" "$RUN/owner_tik.bin"
 else
 	tap_not_ok "the owner's host started"
 fi
