@@ -15,7 +15,7 @@ for group in "$@"; do
 		python3 python3-cryptography openssl" ;;
 	boot) pkgs="$pkgs qemu-system-x86 ovmf gnu-efi mtools dosfstools busybox-static \
 		e2fsprogs cpio kmod linux-source-6.1 linux-source-6.12 bc bison flex libelf-dev libssl-dev xz-utils \
-		cryptsetup-bin python3" ;;
+		cryptsetup-bin python3 python3-cryptography" ;;
 	static) pkgs="$pkgs musl-tools dpkg-dev autoconf automake libtool autopoint gettext \
 		pkgconf gperf cmake debian-archive-keyring" ;;
 	dracut) pkgs="$pkgs dracut-core systemd cryptsetup-bin dmsetup util-linux" ;;

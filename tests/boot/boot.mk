@@ -27,6 +27,13 @@ BOOT_TESTS += tests/boot/test-mkinitcpio-systemd.sh
 BOOT_TESTS += tests/boot/test-ramscan.sh tests/boot/test-faults.sh
 # Figures from the fault boots' hot-plug case: virtio_blk's line to "unlocked".
 BENCHES += tests/bench/bench-hotplug.sh
+# The owner's SEV launch (coco-secret session and launch) against
+# tests/boot/sev-host.py, the host and PSP in front of a paused QEMU: one
+# boot, and five hosts that get nothing and are never continued.
+BOOT_TESTS += tests/boot/test-launch.sh
+# The initramfs the owner measures: dracut and initramfs-tools images built
+# twice with the README's settings are byte-identical (no boot; about 80 s).
+BOOT_TESTS += tests/boot/test-reproducible.sh
 # The boot checks on runs whose serial logs were deleted: all not ok.
 BOOT_TESTS += tests/boot/test-vacuous.sh
 CHECK_DEPS += boot

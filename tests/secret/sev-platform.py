@@ -106,14 +106,22 @@ def fail(why):
     sys.exit(1)
 
 
-def unwrap(d, name, policy):
-    godh = base64.b64decode(open(name + "_godh.b64", "rb").read(), validate=True)
-    blob = base64.b64decode(open(name + "_session.b64", "rb").read(), validate=True)
+class Refused(Exception):
+    """A check the PSP makes at LAUNCH_START failed; the text says which."""
+
+
+def unwrap_keys(d, godh_b64, session_b64, policy):
+    """LAUNCH_START: the owner's TEK and TIK, or Refused naming the check."""
+    try:
+        godh = base64.b64decode(godh_b64, validate=True)
+        blob = base64.b64decode(session_b64, validate=True)
+    except ValueError:
+        raise Refused("the GODH or session file is not base64")
     if len(godh) != 2084 or len(blob) != 128:
-        fail("GODH or session blob of the wrong size")
+        raise Refused("GODH or session blob of the wrong size")
     ver, _, _, _, usage, algo, curve = struct.unpack_from("<IBBHIII", godh)
     if (ver, usage, algo, curve) != (1, USAGE["PDH"], ECDH_SHA256, 2):
-        fail("the GODH is not a version 1 P-384 ECDH key with PDH usage")
+        raise Refused("the GODH is not a version 1 P-384 ECDH key with PDH usage")
     x = int.from_bytes(godh[20:92], "little")
     y = int.from_bytes(godh[92:164], "little")
     peer = ec.EllipticCurvePublicNumbers(x, y, ec.SECP384R1()).public_key()
@@ -124,12 +132,21 @@ def unwrap(d, name, policy):
     master = kdf(z, b"sev-master-secret", nonce)
     kek, kik = kdf(master, b"sev-kek", b""), kdf(master, b"sev-kik", b"")
     if mac(kik, wrap_tk) != wrap_mac:
-        fail("wrap_mac does not verify: the keys were not wrapped for this PDH")
+        raise Refused("wrap_mac does not verify: the keys were not wrapped for this PDH")
     dec = Cipher(algorithms.AES(kek), modes.CTR(wrap_iv)).decryptor()
     keys = dec.update(wrap_tk) + dec.finalize()
     tek, tik = keys[:16], keys[16:]
     if mac(tik, struct.pack("<I", policy)) != policy_mac:
-        fail("policy_mac does not verify for policy 0x%x" % policy)
+        raise Refused("policy_mac does not verify for policy 0x%x" % policy)
+    return tek, tik
+
+
+def unwrap(d, name, policy):
+    try:
+        tek, tik = unwrap_keys(d, open(name + "_godh.b64", "rb").read(),
+                               open(name + "_session.b64", "rb").read(), policy)
+    except Refused as e:
+        fail(str(e))
     print(tek.hex(), tik.hex())
 
 

@@ -19,6 +19,8 @@ $(BUILD)/coco-secret: $(SECRET_OBJS)
 
 CHECK_EXTRA_PROGRAMS += $(BUILD)/coco-secret
 SECRET_TESTS += $(sort $(wildcard tests/secret/test-*.sh))
+# make bench: measure on a 64 MiB initrd against sha256sum of the same file.
+BENCHES += tests/bench/bench-measure.sh
 
 install: install-secret
 .PHONY: install-secret

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * The options of the launch commands (measure, verify, package, and
- * later launch), parsed once: they share the measure options, verify's
+ * The options of the launch commands (measure, verify, package and
+ * launch), parsed once: they share the measure options, verify's
  * options are package's too, and each command names the ones it takes,
  * so an option given to the wrong command is an error, not ignored. The
  * flag names are sev-snp-measure's and sevctl's, so habits carry over.
@@ -49,6 +49,8 @@ static const struct option launch_options[] = {
 	{ "ark", required_argument, NULL, LOPT_ARK },
 	{ "ask", required_argument, NULL, LOPT_ASK },
 	{ "insecure-no-chain", no_argument, NULL, LOPT_INSECURE_NO_CHAIN },
+	{ "qmp", required_argument, NULL, LOPT_QMP },
+	{ "qmp-timeout", required_argument, NULL, LOPT_QMP_TIMEOUT },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ 0 }
@@ -146,6 +148,7 @@ static int parse_numeric(int c, const char *text, struct launch_args *a)
 		{ LOPT_API_MAJOR, "api-major", 0xff }, { LOPT_API_MINOR, "api-minor", 0xff },
 		{ LOPT_BUILD_ID, "build-id", 0xff }, { LOPT_POLICY, "policy", 0xffffffff },
 		{ LOPT_AREA_SIZE, "area-size", 1u << 20 },
+		{ LOPT_QMP_TIMEOUT, "qmp-timeout", 3600 },
 	};
 	size_t i;
 
@@ -165,6 +168,7 @@ static int parse_one(int c, const char *text, struct launch_args *a)
 	case LOPT_VCPUS: case LOPT_VCPU_SIG: case LOPT_VCPU_FAMILY: case LOPT_VCPU_MODEL:
 	case LOPT_VCPU_STEPPING: case LOPT_GUEST_FEATURES: case LOPT_API_MAJOR:
 	case LOPT_API_MINOR: case LOPT_BUILD_ID: case LOPT_POLICY: case LOPT_AREA_SIZE:
+	case LOPT_QMP_TIMEOUT:
 		return parse_numeric(c, text, a);
 	default:
 		a->str[c - LOPT_FIRST] = text;

@@ -46,6 +46,8 @@ enum launch_option {
 	LOPT_ARK,
 	LOPT_ASK,
 	LOPT_INSECURE_NO_CHAIN,
+	LOPT_QMP,
+	LOPT_QMP_TIMEOUT,
 	LOPT_END
 };
 
@@ -69,6 +71,11 @@ enum launch_option {
 
 #define LOPTS_SESSION (LOPT_BIT(LOPT_PDH) | LOPT_BIT(LOPT_POLICY) | LOPT_BIT(LOPT_NAME) | \
 		       LOPT_BIT(LOPT_ARK) | LOPT_BIT(LOPT_ASK) | LOPT_BIT(LOPT_INSECURE_NO_CHAIN))
+
+/* launch: the measure options, the keys and the secrets; the rest comes from QMP. */
+#define LOPTS_LAUNCH (LOPTS_MEASURE | LOPT_BIT(LOPT_TIK) | LOPT_BIT(LOPT_TEK) | \
+		      LOPT_BIT(LOPT_TABLE) | LOPT_BIT(LOPT_ALLOW_POLICY) | \
+		      LOPT_BIT(LOPT_QMP) | LOPT_BIT(LOPT_QMP_TIMEOUT))
 
 struct launch_args {
 	const char *cmd;
@@ -134,3 +141,18 @@ void verify_free(struct verify_request *v);
 /* diagnose.c */
 void diagnose_mismatch(const struct measure_input *in, const struct launch_blob *blob,
 		       const struct secret_buf *tik, const struct platform_info *pi);
+
+/* package.c: the packet for a verified launch, which launch sends over QMP. */
+struct package_job {
+	struct secret_buf tek;
+	struct secret_buf table;
+	uint8_t iv[SECRET_IV_SIZE];
+	struct secret_packet pkt;
+};
+
+/* --tek and one way of giving the secrets; EXIT_USAGE after saying why. */
+int package_check_secrets(const struct launch_args *a);
+/* verify_run(), then the table, the TEK and the packet; EXIT_* after saying why. */
+int package_build(const struct launch_args *a, struct verify_request *v,
+		  struct package_job *job);
+void package_job_free(struct package_job *job);

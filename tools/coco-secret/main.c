@@ -45,7 +45,11 @@ static const char usage_text[] =
 "  package (the verify options) --tek F (--table T | GUID=FILE...)\n"
 "        [--header-out F --payload-out F] [--qmp-out F]\n"
 "                                the LAUNCH_SECRET packet, for a verified launch\n"
-"  (each of these four: COMMAND --help for its options)\n"
+"  launch --qmp SOCKET --tik F --tek F (--table T | GUID=FILE...)\n"
+"        (the measure options)\n"
+"                                all of it against a QEMU started with -S:\n"
+"                                verify, package, inject, continue\n"
+"  (each of these five: COMMAND --help for its options)\n"
 "\n"
 "Options:\n"
 "  -o, --output TABLE       where build writes the table (mode 0600)\n"
@@ -349,6 +353,8 @@ int main(int argc, char **argv)
 		return cmd_package(argc - 1, argv + 1);
 	if (strcmp(cmd, "session") == 0)
 		return cmd_session(argc - 1, argv + 1);
+	if (strcmp(cmd, "launch") == 0)
+		return cmd_launch(argc - 1, argv + 1);
 	r = parse_args(argc - 1, argv + 1, &a);
 	if (r)
 		return r;

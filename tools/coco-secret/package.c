@@ -27,20 +27,22 @@ static const char package_help[] =
 /* The largest table assembled before comparing it with the area (--area-size's cap). */
 #define MAX_ASSEMBLED_TABLE (1u << 20)
 
-struct package_job {
-	struct secret_buf tek;
-	struct secret_buf table;
-	uint8_t iv[SECRET_IV_SIZE];
-	struct secret_packet pkt;
-};
+int package_check_secrets(const struct launch_args *a)
+{
+	if (!has(a, LOPT_TEK))
+		return launch_usage(a->cmd, "needs --tek F (the session's TEK)");
+	if (has(a, LOPT_TABLE) == (a->n_pos > 0))
+		return launch_usage(a->cmd, "needs the secrets as --table FILE or as GUID=FILE "
+				    "arguments (one of the two)");
+	return 0;
+}
 
 static int check_options(const struct launch_args *a)
 {
-	if (!has(a, LOPT_TEK))
-		return launch_usage("package needs --tek F (the session's TEK)", NULL);
-	if (has(a, LOPT_TABLE) == (a->n_pos > 0))
-		return launch_usage("package needs the secrets as --table FILE or as GUID=FILE "
-				    "arguments (one of the two)", NULL);
+	int r = package_check_secrets(a);
+
+	if (r)
+		return r;
 	if (!has(a, LOPT_HEADER_OUT) && !has(a, LOPT_PAYLOAD_OUT) && !has(a, LOPT_QMP_OUT))
 		return launch_usage("package needs somewhere to write: --header-out and "
 				    "--payload-out, or --qmp-out", NULL);
@@ -189,8 +191,8 @@ static int write_packet(const struct launch_args *a, const struct verify_request
 	return r;
 }
 
-static int package(const struct launch_args *a, struct verify_request *v,
-		   struct package_job *job)
+int package_build(const struct launch_args *a, struct verify_request *v,
+		  struct package_job *job)
 {
 	size_t area;
 	int r;
@@ -213,6 +215,21 @@ static int package(const struct launch_args *a, struct verify_request *v,
 	if (r == 0 && secret_packet_build(&v->tik, &job->tek, job->iv, v->blob.measure,
 					  job->table.data, job->table.len, &job->pkt) < 0)
 		r = EXIT_FAIL;
+	return r;
+}
+
+void package_job_free(struct package_job *job)
+{
+	secret_packet_free(&job->pkt);
+	secret_buf_free(&job->table);
+	secret_buf_free(&job->tek);
+}
+
+static int package(const struct launch_args *a, struct verify_request *v,
+		   struct package_job *job)
+{
+	int r = package_build(a, v, job);
+
 	if (r == 0)
 		r = write_packet(a, v, &job->pkt);
 	if (r == 0)
@@ -239,8 +256,6 @@ int cmd_package(int argc, char **argv)
 	if (r == 0)
 		r = package(&a, &v, &job);
 	verify_free(&v);
-	secret_packet_free(&job.pkt);
-	secret_buf_free(&job.table);
-	secret_buf_free(&job.tek);
+	package_job_free(&job);
 	return r;
 }

@@ -243,3 +243,5 @@ int cmd_measure(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_package(int argc, char **argv);
 int cmd_session(int argc, char **argv);
+/* launch.c */
+int cmd_launch(int argc, char **argv);
