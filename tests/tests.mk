@@ -1,6 +1,7 @@
 # The test suite. `make check` runs every phase, keeps going after a
 # failing phase so the report is whole, and fails at the end if any test
 # failed. Phases:
+#   lint    the C format of changed lines (.clang-format), shellcheck
 #   unit    C unit tests of the agent's parsers and helpers
 #   scripts the test helpers themselves (absence checks fail on runs that
 #           did not happen) and the project's shell tools
@@ -25,6 +26,9 @@ UNIT_TEST_NAMES := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test-*.c))
 UNIT_TEST_BINS = $(addprefix $(BUILD)/tests/,$(UNIT_TEST_NAMES))
 AGENT_TESTS := $(sort $(wildcard tests/agent/test-*.sh))
 SCRIPT_TESTS := $(sort $(wildcard tests/scripts/test-*.sh))
+# Lint: the C format of changed lines, shellcheck on every shell file.
+LINT_TESTS := $(sort $(wildcard tests/lint/test-*.sh))
+CHECK_DEPS += lint
 # The agent tests the static build (what initramfs images ship) runs too:
 # all but valgrind's, now that its crypto needs nothing from the host's
 # kernel (a host without AF_ALG runs them all).
@@ -91,6 +95,7 @@ picked = $(if $(TESTS),$(filter $(TESTS),$(1)),$(1))
 phase_tests = $(if $(call phase_on,$(1)),$(call picked,$(2)))
 CHECK_UNIT = $(if $(call phase_on,unit),$(if $(TESTS),$(addprefix $(BUILD)/tests/,$(filter \
 	$(UNIT_TEST_NAMES),$(patsubst tests/unit/%.c,%,$(TESTS)))),$(UNIT_TEST_BINS)))
+CHECK_LINT = $(call phase_tests,lint,$(LINT_TESTS))
 CHECK_SCRIPTS = $(call phase_tests,scripts,$(SCRIPT_TESTS))
 CHECK_AGENT = $(call phase_tests,agent,$(AGENT_TESTS))
 CHECK_SECRET = $(call phase_tests,secret,$(SECRET_TESTS))
@@ -110,6 +115,7 @@ check:
 	@rm -f $(RESULTS)
 	@$(MAKE) --no-print-directory check-programs
 	$(if $(strip $(CHECK_ASAN)),@$(MAKE) --no-print-directory BUILD=build-asan SANITIZE=1 check-programs)
+	$(if $(CHECK_LINT),-@$(call test_env,$(BUILD),0) $(RUN_TESTS) --phase lint --results $(RESULTS) $(CHECK_LINT))
 	$(if $(CHECK_UNIT),-@$(RUN_TESTS) --phase unit --results $(RESULTS) $(CHECK_UNIT))
 	$(if $(CHECK_SCRIPTS),-@$(call test_env,$(BUILD),0) $(RUN_TESTS) --phase scripts --results $(RESULTS) $(CHECK_SCRIPTS))
 	$(if $(CHECK_AGENT),-@$(call test_env,$(BUILD),0) $(RUN_TESTS) --phase agent --results $(RESULTS) $(CHECK_AGENT))

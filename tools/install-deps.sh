@@ -4,7 +4,7 @@
 # to install and fails.
 #
 #   install-deps.sh GROUP...   (build, test, boot, static, dracut, initramfs-tools,
-#                              fuzz, fresh, deb, system)
+#                              fuzz, lint, fresh, deb, system)
 set -eu
 
 pkgs=
@@ -22,6 +22,7 @@ for group in "$@"; do
 	initramfs-tools) pkgs="$pkgs initramfs-tools-core cryptsetup-initramfs busybox-static" ;;
 	deb) pkgs="$pkgs build-essential debhelper dpkg-dev lintian git" ;;
 	fuzz) pkgs="$pkgs clang libclang-rt-14-dev" ;;
+	lint) pkgs="$pkgs clang-format shellcheck git" ;;
 	fresh) pkgs="$pkgs debootstrap git util-linux debian-archive-keyring" ;;
 	# The real-system boots (tests/system): Debian 12 roots made here;
 	# zstd for lsinitramfs of their images (initramfs-tools only recommends it).
