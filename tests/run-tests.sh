@@ -8,7 +8,7 @@
 #   run-tests.sh --total --results FILE
 set -u
 
-phase= results= total=0 limit=900
+phase='' results='' total=0 limit=900
 while [ $# -gt 0 ]; do
 	case $1 in
 	--phase) phase=$2; shift 2 ;;

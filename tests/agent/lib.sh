@@ -21,10 +21,14 @@ mkdir -p "$SECRETS" "$DEVICES"
 : >"$SECRET_LIST"
 : >"$FIX/placed"
 
-# GUIDs used across the tests.
+# GUIDs used across the tests (which source this file).
+# shellcheck disable=SC2034
 DISK_GUID=736869e5-84f0-4973-92ec-06879ce3da0b
+# shellcheck disable=SC2034
 GUID_A=aaaaaaaa-1111-4111-8111-111111111111
+# shellcheck disable=SC2034
 GUID_B=bbbbbbbb-2222-4222-8222-222222222222
+# shellcheck disable=SC2034
 GUID_C=cccccccc-3333-4333-8333-333333333333
 
 # A fresh random passphrase that tests can grep for in output. Longer

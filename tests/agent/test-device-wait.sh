@@ -80,7 +80,10 @@ first_after() {
 # agent_done NAME: the run's checks once JOB ended.
 agent_done() {
 	wait "$JOB"
+	# RC and OUT are what lib.sh's checks (rc_is, out_has) read.
+	# shellcheck disable=SC2034
 	RC=$(cat "$FIX/rc" 2>/dev/null || echo none)
+	# shellcheck disable=SC2034
 	OUT=$FIX/out
 	agent_ran_mark
 	show_output "$1"

@@ -48,6 +48,7 @@ if unshare -m --propagation private true 2>/dev/null; then
 		exec "$2" --secrets-dir "$1" --cmdline "$3" --crypttab /dev/null --devices-dir "$4" \
 			--state-dir "$5" --dry-run' sh "$SECRETS" "$COCO_UNLOCK" "$FIX/cmdline" "$DEVICES" "$STATE" \
 		>"$OUT" 2>&1
+	# shellcheck disable=SC2034 # read by rc_is (lib.sh)
 	RC=$?
 	agent_ran_mark
 	show_output config-ro

@@ -44,7 +44,8 @@ MIX="rd.luks.uuid=$(u v1) rd.coco.key=$(u v1):$G1 rd.luks.name=$(u v2)=second rd
 rd.luks.uuid=$(u tok) rd.luks.uuid=$(u twin) rd.coco.key=$(u twin):$G1
 rd.luks.uuid=$(u wrong) rd.coco.key=$(u wrong):$GW rd.luks.uuid=$(u empty) rd.coco.key=$(u empty):$GE
 rd.luks.uuid=$(u forged) rd.coco.key=$(u forged):$GF rd.luks.uuid=$(u conv) rd.luks.uuid=$(u conv-wrong)"
-MIX=$(echo $MIX)
+# shellcheck disable=SC2086
+MIX=$(printf '%s ' $MIX)	# one line (word splitting on purpose)
 mix_secrets() {
 	clear_secrets
 	put_secret "$G1" "$FIX/key-1"
@@ -199,7 +200,8 @@ make_luks "$FIX/argon/p.img" luks2 "$FIX/key-3"
 ua() { luks_uuid "$FIX/argon/$1.img"; }
 ARGON="rd.luks.uuid=$(ua a1) rd.coco.key=$(ua a1):$G1 rd.luks.uuid=$(ua a2) rd.coco.key=$(ua a2):$G2
 rd.luks.uuid=$(ua a3) rd.coco.key=$(ua a3):$GA rd.luks.uuid=$(ua tok) rd.luks.uuid=$(ua p) rd.coco.key=$(ua p):$GU"
-ARGON="$(echo $ARGON) rd.coco.timeout=5"
+# shellcheck disable=SC2086
+ARGON="$(printf '%s ' $ARGON)rd.coco.timeout=5"	# one line
 argon_secrets() {
 	clear_secrets
 	put_secret "$G1" "$FIX/key-1"

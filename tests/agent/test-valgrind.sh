@@ -10,6 +10,7 @@ if [ "${SANITIZED:-0}" = 1 ]; then
 fi
 command -v valgrind >/dev/null || { tap_not_ok "valgrind is installed"; tap_done; exit; }
 
+# shellcheck disable=SC2034 # lib.sh's run_agent runs the agent under it
 AGENT_WRAPPER="valgrind --quiet --error-exitcode=99 --leak-check=full
 	--show-leak-kinds=definite,indirect,possible
 	--errors-for-leak-kinds=definite,indirect,possible

@@ -137,9 +137,9 @@ stat() {
 	} END { printf "%.0f %d %d\n", n ? total / n : 0, n, failed }' "$log"
 }
 row() { # LABEL SET EXPECTED
-	local p pn pf s sn sf
-	read -r p pn pf <<<"$(stat "$2" parallel "$3")"
-	read -r s sn sf <<<"$(stat "$2" serial "$3")"
+	local p pf s sf
+	read -r p _ pf <<<"$(stat "$2" parallel "$3")"
+	read -r s _ sf <<<"$(stat "$2" serial "$3")"
 	FAILED=$((FAILED + pf + sf))
 	printf '%-44s %9s %9s %9s\n' "$1" "$p" "$s" \
 		"$(awk -v a="$p" -v b="$s" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')"

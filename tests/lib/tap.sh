@@ -83,7 +83,7 @@ tap_absent() {
 # wrote FILE happened. An empty or missing SECRETFILE is "not ok" too:
 # there would be nothing to look for.
 tap_absent_bytes() {
-	local name=$1 file=$2 end=$3 k s i found=
+	local name=$1 file=$2 end=$3 k found=
 	shift 3
 	if ! tap_run_happened "$file" "$end"; then
 		tap_not_ok "$name"

@@ -304,6 +304,7 @@ done
 
 tap_absent_bytes "no secret's bytes, nor the volume key, in any output or table log" \
 	"$ALL_OUTPUT" "" "${SECRET_FILES[@]}"
+# shellcheck disable=SC2034 # read by the eval below
 left=$(losetup -nO NAME -j "$IMG"; losetup -nO NAME -j "$ALT")
 # Only as good as the proof that a loop device was attached at all.
 tap_check "no loop device left over the images (tables show loops were attached)" \

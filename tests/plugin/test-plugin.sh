@@ -186,6 +186,7 @@ printf '{"type":"coco-efi-secret","keyslots":["1"],"guid":"not-a-guid"}' >"$FIX/
 cp "$FIX/a.img" "$FIX/import.img"
 in_ns "$FIX/plugins" cryptsetup token import --json-file "$FIX/bad.json" "$FIX/import.img" \
 	>"$FIX/out-import" 2>&1
+# shellcheck disable=SC2034 # read by the eval below
 rc=$?
 tap_check "token import of a malformed token is refused by the plugin's validate" \
 	eval '[ "$rc" != 0 ] && grep -q "not a valid coco-efi-secret token" "$FIX/out-import"'

@@ -71,6 +71,7 @@ tap_check "COCO_FLIP_DEBUG: one line per open, with its number and letter" \
 [^\n]*open #2 of $T/a.img: B " "$T/debug"
 tap_absent "COCO_FLIP_DEBUG: never the contents" "$T/debug" "owner|host!" "open #2"
 flip B env COCO_FLIP_PATH="$T/missing.img" cat a.img >/dev/null 2>"$T/abort"
+# shellcheck disable=SC2034 # read by the eval below
 rc=$?
 tap_check "an image that is not there: the shim refuses to run unflipped" \
 	eval '[ "$rc" != 0 ] && grep -q "refusing to run unflipped" "$T/abort"'

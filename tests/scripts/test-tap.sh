@@ -73,9 +73,12 @@ tap_is "tap_empty: nothing, without proof of the run, is not ok" "not ok" \
 # The boot harness's wrappers, on a run directory whose log was deleted.
 boot_verdict() { # RUNDIR COMMAND...
 	(
-		TOP=$TOP BUILD=$T CACHE=$T
+		# What lib.sh reads (BUILD, CACHE) and its wrappers (RUN).
+		# shellcheck disable=SC2034
+		BUILD=$T CACHE=$T
 		# shellcheck source=../boot/lib.sh
 		. "$TOP/tests/boot/lib.sh"
+		# shellcheck disable=SC2034
 		RUN=$1
 		shift
 		TAP_N=0 TAP_FAILED=0
@@ -96,6 +99,7 @@ tap_is "tap_no_secret_bytes: a deleted serial log is not ok" "not ok" \
 # The agent tests' wrappers: an agent that never ran proves nothing.
 agent_verdict() { # COCO_UNLOCK-BINARY COMMAND...
 	(
+		# shellcheck disable=SC2034 # lib.sh's run_agent runs it
 		COCO_UNLOCK=$1
 		shift
 		# shellcheck source=../agent/lib.sh

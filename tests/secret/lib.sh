@@ -16,9 +16,14 @@ SECRET_FILES=$FIX/secret-files
 : >"$ALL_OUTPUT"
 : >"$SECRET_FILES"
 
+# GUIDs for the tests that source this file.
+# shellcheck disable=SC2034
 DISK_GUID=736869e5-84f0-4973-92ec-06879ce3da0b
+# shellcheck disable=SC2034
 GUID_A=aaaaaaaa-1111-4111-8111-111111111111
+# shellcheck disable=SC2034
 GUID_B=bbbbbbbb-2222-4222-8222-222222222222
+# shellcheck disable=SC2034
 ZERO_GUID=00000000-0000-0000-0000-000000000000
 
 # new_secret FILE: random printable bytes in FILE, remembered for the leak check.
@@ -118,7 +123,7 @@ hex_of() { od -An -tx1 -v "$1" | tr -d ' \n'; }
 # no_secret_in_output NAME: no remembered secret's bytes in any output;
 # "not ok" when there was no output or no secret to look for.
 no_secret_in_output() {
-	local all f leaked= looked=0
+	local all f leaked='' looked=0
 	all=$(hex_of "$ALL_OUTPUT")
 	while read -r f; do
 		[ -s "$f" ] || continue
