@@ -10,7 +10,7 @@ set -eu
 pkgs=
 for group in "$@"; do
 	case $group in
-	build) pkgs="$pkgs gcc make pkg-config libcryptsetup-dev libkmod-dev libjson-c-dev libssl-dev" ;;
+	build) pkgs="$pkgs gcc make pkg-config libcryptsetup-dev libkmod-dev libjson-c-dev libssl-dev scdoc" ;;
 	test) pkgs="$pkgs cryptsetup-bin valgrind e2fsprogs xxd busybox-static dash util-linux libdevmapper-dev \
 		python3 python3-cryptography openssl" ;;
 	boot) pkgs="$pkgs qemu-system-x86 ovmf gnu-efi mtools dosfstools busybox-static \
