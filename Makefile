@@ -1,6 +1,7 @@
 # coco-unlock: boot-time disk unlocker for confidential VMs.
 #
-#   make            build coco-unlock and coco-secret (dynamic)
+#   make            build coco-unlock and coco-secret (dynamic), the token
+#                   plugin and the man pages (man/)
 #   make check      install what the tests need, run every test
 #   make demo       boot an encrypted disk in QEMU, unlocked by an injected secret
 #   make bench      print speed and size figures
@@ -61,6 +62,7 @@ $(BUILD)/%.o: %.c
 
 include shared/shared.mk
 include agent/agent.mk
+include man/man.mk
 -include plugin/plugin.mk
 -include tools/coco-secret/coco-secret.mk
 -include tools/coco-inject/coco-inject.mk

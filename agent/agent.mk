@@ -19,6 +19,7 @@ $(BUILD)/coco-unlock: $(BUILD)/agent/main.o $(AGENT_LIB_OBJS) $(SHARED_LIB)
 
 install: install-agent
 .PHONY: install-agent
-install-agent: $(BUILD)/coco-unlock
+install-agent: $(BUILD)/coco-unlock $(BUILD)/man/coco-unlock.8 $(BUILD)/man/coco-unlock.cmdline.7
 	install -D -m 0755 $(BUILD)/coco-unlock $(DESTDIR)$(SBINDIR)/coco-unlock
-	install -D -m 0644 agent/coco-unlock.8 $(DESTDIR)$(MANDIR)/man8/coco-unlock.8
+	install -D -m 0644 $(BUILD)/man/coco-unlock.8 $(DESTDIR)$(MANDIR)/man8/coco-unlock.8
+	install -D -m 0644 $(BUILD)/man/coco-unlock.cmdline.7 $(DESTDIR)$(MANDIR)/man7/coco-unlock.cmdline.7

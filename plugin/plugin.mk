@@ -55,9 +55,9 @@ PLUGIN_TESTS += $(sort $(wildcard tests/plugin/test-*.sh))
 
 install: install-plugin
 .PHONY: install-plugin
-install-plugin: $(PLUGIN)
+install-plugin: $(PLUGIN) $(BUILD)/man/$(basename $(PLUGIN_NAME)).8
 	install -D -m 0644 $(PLUGIN) $(DESTDIR)$(TOKENDIR)/$(PLUGIN_NAME)
-	install -D -m 0644 plugin/$(basename $(PLUGIN_NAME)).8 \
+	install -D -m 0644 $(BUILD)/man/$(basename $(PLUGIN_NAME)).8 \
 		$(DESTDIR)$(MANDIR)/man8/$(basename $(PLUGIN_NAME)).8
 
 # The bare harness boot: cryptsetup open through the plugin

@@ -10,8 +10,8 @@ set -eu
 pkgs=
 for group in "$@"; do
 	case $group in
-	build) pkgs="$pkgs gcc make pkg-config libcryptsetup-dev libkmod-dev libjson-c-dev libssl-dev" ;;
-	test) pkgs="$pkgs cryptsetup-bin valgrind e2fsprogs xxd busybox-static dash util-linux libdevmapper-dev \
+	build) pkgs="$pkgs gcc make pkg-config libcryptsetup-dev libkmod-dev libjson-c-dev libssl-dev scdoc" ;;
+	test) pkgs="$pkgs cryptsetup-bin valgrind e2fsprogs xxd busybox-static dash util-linux libdevmapper-dev man-db \
 		python3 python3-cryptography openssl" ;;
 	boot) pkgs="$pkgs qemu-system-x86 ovmf gnu-efi mtools dosfstools busybox-static \
 		e2fsprogs cpio kmod linux-source-6.1 linux-source-6.12 bc bison flex libelf-dev libssl-dev xz-utils \

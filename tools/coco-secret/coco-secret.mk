@@ -1,5 +1,5 @@
 # coco-secret: the guest owner's tool for secret tables and LUKS2
-# enrollment (tools/coco-secret/coco-secret.1). Links the shared/ library
+# enrollment (man/coco-secret.1.scd). Links the shared/ library
 # (GUIDs, locked memory, the coco-efi-secret token and its MAC) as
 # coco-unlock and the token plugin do.
 
@@ -24,9 +24,9 @@ BENCHES += tests/bench/bench-measure.sh
 
 install: install-secret
 .PHONY: install-secret
-install-secret: $(BUILD)/coco-secret
+install-secret: $(BUILD)/coco-secret $(BUILD)/man/coco-secret.1
 	install -D -m 0755 $(BUILD)/coco-secret $(DESTDIR)$(BINDIR)/coco-secret
-	install -D -m 0644 tools/coco-secret/coco-secret.1 $(DESTDIR)$(MANDIR)/man1/coco-secret.1
+	install -D -m 0644 $(BUILD)/man/coco-secret.1 $(DESTDIR)$(MANDIR)/man1/coco-secret.1
 
 # C unit tests of the launch pieces against ../shared/vectors/sev
 # (tests/secret/test-launch-units.sh runs them): everything but main.o.
