@@ -30,10 +30,10 @@ elif [ "$rc" -ne 0 ] && ! grep -q '^diff --git' "$out"; then
 	tap_not_ok "C format of changed lines: git clang-format ran (status $rc)"
 	sed 's/^/#   /' "$out" | head -n 10
 else
-	for f in $(sed -n 's|^diff --git a/\(.*\) b/.*|\1|p' "$out"); do
+	while IFS= read -r f; do
 		tap_not_ok "C format: $f (run: git clang-format $base -- $f)"
 		awk -v f="$f" '/^diff --git/ { on = index($0, " a/" f " ") > 0 } on' "$out" |
 			grep -E '^[-+][^-+]' | head -n 6 | sed 's/^/#   /'
-	done
+	done < <(sed -n 's|^diff --git a/\(.*\) b/.*|\1|p' "$out")
 fi
 tap_done

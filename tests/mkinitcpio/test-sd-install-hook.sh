@@ -101,7 +101,10 @@ printf '\177ELF fake plugin\n' >"$T/lib/plugin.so"
 R=$T/plugin
 run_build "$R" COCO_UNLOCK_BINARY="$T/lib/coco-unlock.static" COCO_UNLOCK_PLUGIN="$T/lib/plugin.so" \
 	HOOKS_LIST="$ARCH_HOOKS" SYSTEMD_HOOK_SOURCED=1
-libdir=$(dirname "$(ls /usr/lib/*/libcryptsetup.so.12 /usr/lib/libcryptsetup.so.12 2>/dev/null | head -n 1)")
+libdir=.
+for l in /usr/lib/*/libcryptsetup.so.12 /usr/lib/libcryptsetup.so.12; do
+	[ -e "$l" ] && { libdir=$(dirname "$l"); break; }
+done
 tap_check "systemd image: the token plugin where libcryptsetup looks ($libdir/cryptsetup)" \
 	has_line "$R" "add_binary $T/lib/plugin.so $libdir/cryptsetup/libcryptsetup-token-coco-efi-secret.so"
 
