@@ -152,7 +152,7 @@ cs_flip() {
 	rm -f "$LOG"
 	shim_env "$schedule"
 	unshare -m sh -c 'mount --bind "$1" "$2" && shift 2 && exec "$@"' sh "$FIX/plugins" "$TOKEN_DIR" \
-		env COCO_PLUGIN_SECRETS_DIR="$SECRETS" "${SHIM_ENV[@]}" "$@" >"$OUT" 2>&1 </dev/null
+		env COCO_PLUGIN_SECRETS_DIR="$SECRETS" COCO_PLUGIN_STATE_DIR="$FIX/state" "${SHIM_ENV[@]}" "$@" >"$OUT" 2>&1 </dev/null
 	RC=$?
 	cat "$OUT" >>"$ALL_OUTPUT"
 	[ -f "$LOG" ] && cat "$LOG" >>"$ALL_OUTPUT"
