@@ -7,6 +7,16 @@
 # $(BUILD)/system. They run on kernel 6.1 only (each boot costs half a
 # minute to a minute under TCG; on 6.12 they say so and skip).
 BOOT_TESTS += tests/system/test-initramfs-tools.sh tests/system/test-dracut.sh
+# Ubuntu 24.04 LTS on Ubuntu's own kernel (issue 25): its roots (a test
+# root with the kernel, a build root for the package built for noble) are
+# cached as $(CACHE)/ubuntu-root-noble-*; the first run makes them and
+# the noble package (about 10 minutes), then three boots.
+BOOT_TESTS += tests/system/test-ubuntu.sh
+# Made before the boot phase, outside the test's time limit.
+BOOT_TEST_PREREQS += system-noble
+.PHONY: system-noble
+system-noble:
+	@$(boot_env) tests/system/prepare.sh noble initramfs-tools
 # debootstrap, and the generators' listers on this machine (lsinitramfs,
 # lsinitrd: the initramfs-tools and dracut groups).
 CHECK_DEPS += system
