@@ -4,7 +4,7 @@
 # the token plugin.
 
 AGENT_LIBS_PC := libcryptsetup libkmod json-c
-AGENT_LIBS = $(shell $(PKG_CONFIG) --libs $(AGENT_LIBS_PC))
+AGENT_LIBS = $(shell $(PKG_CONFIG) --libs $(AGENT_LIBS_PC)) $(CRYPTO_LIBS)
 EXTRA_CFLAGS_agent = $(shell $(PKG_CONFIG) --cflags $(AGENT_LIBS_PC))
 EXTRA_CFLAGS_tests = $(EXTRA_CFLAGS_agent)
 

@@ -177,7 +177,12 @@ struct secret_area {
 	int load_error[MAX_SECRETS];
 	size_t copy_len[MAX_SECRETS];
 	struct secret_buf store;	/* MAX_SECRETS slots of SECRET_SLOT bytes */
-	bool unlink_on_read;		/* rd.coco.wipe is used or all */
+	/*
+	 * What happens to a secret's file right after its one read:
+	 * wipe_after_read (rd.coco.wipe used or all; main.c sets it), or
+	 * nothing. A pointer, so the reader does not depend on the wiper.
+	 */
+	void (*after_read)(struct secret_area *area, size_t index);
 	bool wipe_failed;		/* an unlink failed: exit status 4 */
 };
 

@@ -76,14 +76,19 @@ static void power_off(const struct options *opts)
  * rd.coco.on-failure=poweroff (or x-coco.on-failure=poweroff): a volume
  * left closed stops the machine, after the wipe, instead of reaching a
  * passphrase prompt on a console the host sees. Only a real boot powers
- * off; runs with test options say so and go on to exit.
+ * off; runs with test options say so and go on to exit. @none_tried says
+ * why no volume was even tried (NULL when they were), so that a scan,
+ * with no volume configured, fails closed too. Every normal exit that
+ * leaves a volume closed comes through here: the generators' scripts power
+ * off by themselves only when coco-unlock did not get this far (killed,
+ * a configuration error).
  */
-static void fail_closed(const struct config *cfg, const struct options *opts, bool no_secrets)
+static void fail_closed(const struct config *cfg, const struct options *opts, const char *none_tried)
 {
 	size_t i;
 
-	if (no_secrets && cfg->global_options.on_failure == ON_FAILURE_POWEROFF) {
-		log_err("no secrets and rd.coco.on-failure=poweroff: powering off");
+	if (none_tried != NULL && cfg->global_options.on_failure == ON_FAILURE_POWEROFF) {
+		log_err("%s and rd.coco.on-failure=poweroff: powering off", none_tried);
 		power_off(opts);
 		return;
 	}
@@ -106,9 +111,11 @@ static int unlock_and_wipe(struct config *cfg, const struct options *opts,
 
 	r = secret_mem_alloc(&mem);
 	if (r < 0) {
+		/* Memory pressure, which the host can make: fail closed if asked. */
 		log_err("cannot lock memory for secrets: %s", strerror(-r));
 		secret_mem_free(&mem);
 		wipe_secrets(area, cfg->wipe);
+		fail_closed(cfg, opts, "no memory for secrets");
 		return EXIT_SOME_CLOSED;
 	}
 	wipe_guard_buffer(&mem.secret);
@@ -124,7 +131,7 @@ static int unlock_and_wipe(struct config *cfg, const struct options *opts,
 	wipe_guard_forget_buffer(&mem.key);
 	secret_mem_free(&mem);
 	if (status != EXIT_ALL_OPEN)
-		fail_closed(cfg, opts, false);
+		fail_closed(cfg, opts, NULL);
 	return status;
 }
 
@@ -146,21 +153,21 @@ static int wipe_only(struct config *cfg, const struct options *opts, struct secr
 /*
  * A configuration error: nothing can use the secrets now, and the late
  * hook reads the same configuration, so every secret is wiped here (the
- * safe answer) before the error is returned.
+ * safe answer) before the error is returned. Always status 2, even when a
+ * wipe fails (its own line says so): on-failure was never applied, and
+ * the scripts power off for 2 when asked, but trust 4 as a run that did.
  */
 static int config_error(const struct options *opts)
 {
 	struct secret_area area;
-	int status = EXIT_USAGE;
 
 	log_err("configuration error: no volume is opened, every secret is wiped");
 	if (secret_area_open(&area, opts) < 0)
-		return status;
+		return EXIT_USAGE;
 	wipe_guard_install(&area, WIPE_ALL);
-	if (wipe_secrets(&area, WIPE_ALL) < 0)
-		status = EXIT_WIPE_FAILED;
+	wipe_secrets(&area, WIPE_ALL);
 	secret_area_close(&area);
-	return status;
+	return EXIT_USAGE;
 }
 
 int main(int argc, char **argv)
@@ -192,10 +199,10 @@ int main(int argc, char **argv)
 	}
 	if (secret_area_open(&area, &opts) < 0) {
 		if (!opts.wipe_only)
-			fail_closed(&cfg, &opts, true);
+			fail_closed(&cfg, &opts, "no secrets");
 		return EXIT_NO_SECRETS;
 	}
-	area.unlink_on_read = cfg.wipe != WIPE_NONE;
+	area.after_read = cfg.wipe != WIPE_NONE ? wipe_after_read : NULL;
 	wipe_guard_install(&area, cfg.wipe);
 
 	if (opts.wipe_only)

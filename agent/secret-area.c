@@ -187,7 +187,7 @@ int secret_area_find(const struct secret_area *area, const struct guid *guid)
 	return -1;
 }
 
-/* Secret @index into its slot, once; then unlinked (wipe.c). */
+/* Secret @index into its slot, once; then, as asked, unlinked (after_read). */
 static void load_copy(struct secret_area *area, size_t index)
 {
 	uint8_t *slot = area->store.data + index * SECRET_SLOT;
@@ -195,8 +195,8 @@ static void load_copy(struct secret_area *area, size_t index)
 	area->load_error[index] = secret_read_at(area->dirfd, area->guids[index].str, slot,
 						 SECRET_SLOT, &area->copy_len[index]);
 	area->loaded[index] = 1;
-	if (area->unlink_on_read)
-		wipe_after_read(area, index);
+	if (area->after_read != NULL)
+		area->after_read(area, index);
 }
 
 /*

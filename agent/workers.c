@@ -163,7 +163,7 @@ static void claim_secrets(struct dispatch *d, bool more_to_come)
 				area->used[s] = 1;
 				count[s]++;
 			}
-	if (!area->unlink_on_read)
+	if (area->after_read == NULL)
 		return;		/* rd.coco.wipe=none: each worker reads the file itself */
 	for (s = 0; s < area->count; s++)
 		if (count[s] > 1 || (count[s] == 1 && more_to_come))

@@ -1,8 +1,10 @@
 # The initramfs-tools integration (Debian, Ubuntu): a hook run by
 # mkinitramfs and two boot scripts, under $(PREFIX)/share/initramfs-tools/.
 INITRAMFS_TOOLS_DIR ?= $(PREFIX)/share/initramfs-tools
+# mkinitramfs copies all of scripts/ into the image, the local-top
+# script's helper scripts/coco-unlock/fail-closed too.
 INITRAMFS_TOOLS_FILES := hooks/coco-unlock scripts/local-top/coco-unlock \
-	scripts/init-bottom/coco-unlock
+	scripts/init-bottom/coco-unlock scripts/coco-unlock/fail-closed
 
 # Contract tests: fake root trees, recording stand-ins (tests/initramfs-tools/).
 HOOK_TESTS += $(sort $(wildcard tests/initramfs-tools/test-*.sh))

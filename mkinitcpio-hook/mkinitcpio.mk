@@ -17,3 +17,4 @@ install-mkinitcpio:
 	install -D -m 0644 mkinitcpio-hook/hooks/coco-unlock $(DESTDIR)$(INITCPIO_DIR)/hooks/coco-unlock
 	install -D -m 0644 mkinitcpio-hook/coco-unlock/coco-unlock.service $(DESTDIR)$(INITCPIO_DIR)/coco-unlock/coco-unlock.service
 	install -D -m 0644 mkinitcpio-hook/coco-unlock/coco-unlock-wipe.service $(DESTDIR)$(INITCPIO_DIR)/coco-unlock/coco-unlock-wipe.service
+	install -D -m 0755 mkinitcpio-hook/coco-unlock/coco-unlock-fail-closed $(DESTDIR)$(INITCPIO_DIR)/coco-unlock/coco-unlock-fail-closed

@@ -12,7 +12,7 @@
 #       (/lib/x86_64-linux-gnu/cryptsetup, /usr/lib/... with merged /usr)
 
 PLUGIN_NAME := libcryptsetup-token-coco-efi-secret.so
-PLUGIN_LIBS_PC := libcryptsetup json-c libkmod
+PLUGIN_LIBS_PC := libcryptsetup json-c libkmod libcrypto
 PLUGIN_LIBS = $(shell $(PKG_CONFIG) --libs $(PLUGIN_LIBS_PC))
 EXTRA_CFLAGS_plugin = $(shell $(PKG_CONFIG) --cflags $(PLUGIN_LIBS_PC))
 MULTIARCH ?= $(shell $(CC) -print-multiarch 2>/dev/null)

@@ -11,6 +11,10 @@
 # same sources again as position-independent code (plugin/plugin.mk).
 
 SHARED_LIBS_PC := libcryptsetup json-c libkmod
+# SHA-256 and HMAC (crypto-hash.c): libcrypto here; the static build
+# defines COCO_CRYPTO_GCRYPT and takes libgcrypt (tools/static/static.mk).
+CRYPTO_PC := libcrypto
+CRYPTO_LIBS = $(shell $(PKG_CONFIG) --libs $(CRYPTO_PC))
 EXTRA_CFLAGS_shared = $(shell $(PKG_CONFIG) --cflags $(SHARED_LIBS_PC))
 SHARED_SRCS := $(wildcard shared/*.c)
 SHARED_OBJS = $(patsubst %.c,$(BUILD)/%.o,$(SHARED_SRCS))

@@ -66,28 +66,56 @@ $(BUILD)/tests/flip-disk.so: tests/lib/flip-disk.c
 	$(say) CCLD $@
 	$(Q)$(CC) $(SHIM_CFLAGS) -o $@ $< $(SHIM_LDFLAGS)
 
-# Its own copy of shared/sha256.c: the log shows keys only as their SHA-256.
-$(BUILD)/tests/fake-dm.so: tests/lib/fake-dm.c shared/sha256.c
+# Its own copy of shared/crypto-hash.c: the log shows keys only as their SHA-256.
+$(BUILD)/tests/fake-dm.so: tests/lib/fake-dm.c shared/crypto-hash.c
 	@mkdir -p $(dir $@)
 	$(say) CCLD $@
-	$(Q)$(CC) $(SHIM_CFLAGS) -o $@ $(filter %.c,$^) $(SHIM_LDFLAGS)
+	$(Q)$(CC) $(SHIM_CFLAGS) -o $@ $(filter %.c,$^) $(SHIM_LDFLAGS) $(CRYPTO_LIBS)
 
 CHECK_EXTRA_PROGRAMS += $(TEST_SHIMS)
 
 .PHONY: check check-programs check-phases
 check-programs: $(CHECK_PROGRAMS)
 
+# One phase, or one test: `make check PHASES="unit agent"` runs only those
+# phases (boot: every kernel's; boot-6.1: one), `make check
+# TESTS=tests/agent/test-wipe.sh` (or tests/unit/test-guid.c) only the phases
+# that run those files, with only those files. Both together: both filters.
+PHASES ?=
+TESTS ?=
+# $(call phase_on,NAME): NAME when that phase is wanted.
+phase_on = $(if $(PHASES),$(filter $(1) $(firstword $(subst -, ,$(1))),$(PHASES)),$(1))
+# $(call picked,LIST): LIST, less what TESTS does not name.
+picked = $(if $(TESTS),$(filter $(TESTS),$(1)),$(1))
+# $(call run_phase,PHASE,LIST): the phase's tests, if it is wanted and any are picked.
+phase_tests = $(if $(call phase_on,$(1)),$(call picked,$(2)))
+CHECK_UNIT = $(if $(call phase_on,unit),$(if $(TESTS),$(addprefix $(BUILD)/tests/,$(filter \
+	$(UNIT_TEST_NAMES),$(patsubst tests/unit/%.c,%,$(TESTS)))),$(UNIT_TEST_BINS)))
+CHECK_SCRIPTS = $(call phase_tests,scripts,$(SCRIPT_TESTS))
+CHECK_AGENT = $(call phase_tests,agent,$(AGENT_TESTS))
+CHECK_SECRET = $(call phase_tests,secret,$(SECRET_TESTS))
+CHECK_PLUGIN = $(call phase_tests,plugin,$(PLUGIN_TESTS))
+CHECK_HOOKS = $(call phase_tests,hooks,$(HOOK_TESTS))
+CHECK_ASAN_UNIT = $(if $(call phase_on,asan),$(patsubst $(BUILD)/tests/%,build-asan/tests/%,$(if \
+	$(TESTS),$(addprefix $(BUILD)/tests/,$(filter $(UNIT_TEST_NAMES),$(patsubst tests/unit/%.c,%,$(TESTS)))),$(UNIT_TEST_BINS))))
+CHECK_ASAN = $(CHECK_ASAN_UNIT) $(call phase_tests,asan,$(AGENT_TESTS) $(SECRET_TESTS) $(PLUGIN_TESTS))
+CHECK_FUZZ = $(if $(TESTS),$(call picked,tests/fuzz/test-fuzz.sh),$(if $(call phase_on,fuzz),$(FUZZ_TARGETS)))
+CHECK_PACKAGE = $(call phase_tests,package,$(PACKAGE_TESTS))
+CHECK_STATIC = $(if $(BOOT_TESTS),$(call phase_tests,static,$(STATIC_AGENT_TESTS)))
+CHECK_BOOT_KERNELS = $(foreach k,$(BOOT_KERNELS),$(if $(call phase_on,boot-$(k)),$(k)))
+CHECK_BOOT = $(if $(CHECK_BOOT_KERNELS),$(call picked,$(BOOT_TESTS)))
+
 check:
 	@tools/install-deps.sh build test $(CHECK_DEPS)
 	@rm -f $(RESULTS)
 	@$(MAKE) --no-print-directory check-programs
-	@$(MAKE) --no-print-directory BUILD=build-asan SANITIZE=1 check-programs
-	-@$(RUN_TESTS) --phase unit --results $(RESULTS) $(UNIT_TEST_BINS)
-	-@$(call test_env,$(BUILD),0) $(RUN_TESTS) --phase scripts --results $(RESULTS) $(SCRIPT_TESTS)
-	-@$(call test_env,$(BUILD),0) $(RUN_TESTS) --phase agent --results $(RESULTS) $(AGENT_TESTS)
-	$(if $(SECRET_TESTS),-@$(call test_env,$(BUILD),0) $(RUN_TESTS) --phase secret --results $(RESULTS) $(SECRET_TESTS))
-	$(if $(PLUGIN_TESTS),-@$(call test_env,$(BUILD),0) $(RUN_TESTS) --phase plugin --results $(RESULTS) $(PLUGIN_TESTS))
-	$(if $(HOOK_TESTS),-@$(call test_env,$(BUILD),0) $(RUN_TESTS) --phase hooks --results $(RESULTS) $(HOOK_TESTS))
+	$(if $(strip $(CHECK_ASAN)),@$(MAKE) --no-print-directory BUILD=build-asan SANITIZE=1 check-programs)
+	$(if $(CHECK_UNIT),-@$(RUN_TESTS) --phase unit --results $(RESULTS) $(CHECK_UNIT))
+	$(if $(CHECK_SCRIPTS),-@$(call test_env,$(BUILD),0) $(RUN_TESTS) --phase scripts --results $(RESULTS) $(CHECK_SCRIPTS))
+	$(if $(CHECK_AGENT),-@$(call test_env,$(BUILD),0) $(RUN_TESTS) --phase agent --results $(RESULTS) $(CHECK_AGENT))
+	$(if $(CHECK_SECRET),-@$(call test_env,$(BUILD),0) $(RUN_TESTS) --phase secret --results $(RESULTS) $(CHECK_SECRET))
+	$(if $(CHECK_PLUGIN),-@$(call test_env,$(BUILD),0) $(RUN_TESTS) --phase plugin --results $(RESULTS) $(CHECK_PLUGIN))
+	$(if $(CHECK_HOOKS),-@$(call test_env,$(BUILD),0) $(RUN_TESTS) --phase hooks --results $(RESULTS) $(CHECK_HOOKS))
 	-@$(MAKE) --no-print-directory check-late
 	@$(RUN_TESTS) --total --results $(RESULTS)
 
@@ -99,31 +127,31 @@ HOST_LOG = $(BUILD)/check-host-phases.log
 .PHONY: check-late
 check-late:
 	@fz=1 pk=1 bt=1; \
-	$(if $(FUZZ_TARGETS),$(MAKE) --no-print-directory fuzz-build >/dev/null || fz=0;) \
-	$(if $(PACKAGE_TESTS),$(MAKE) --no-print-directory $(PACKAGE_TEST_PREREQS) || pk=0;) \
-	$(if $(BOOT_TESTS),$(MAKE) --no-print-directory boot-prereqs || bt=0;) \
-	$(if $(BOOT_TEST_PREREQS),$(MAKE) --no-print-directory $(BOOT_TEST_PREREQS) || \
+	$(if $(strip $(CHECK_FUZZ)),$(MAKE) --no-print-directory fuzz-build >/dev/null || fz=0;) \
+	$(if $(CHECK_PACKAGE),$(MAKE) --no-print-directory $(PACKAGE_TEST_PREREQS) || pk=0;) \
+	$(if $(strip $(CHECK_BOOT) $(CHECK_STATIC)),$(MAKE) --no-print-directory boot-prereqs || bt=0;) \
+	$(if $(and $(CHECK_BOOT),$(BOOT_TEST_PREREQS)),$(MAKE) --no-print-directory $(BOOT_TEST_PREREQS) || \
 		echo "boot: $(BOOT_TEST_PREREQS) could not be built: the tests that need it fail";) \
-	{ \
-		$(call test_env,build-asan,1) $(RUN_TESTS) --phase asan --results $(RESULTS) \
-			$(addprefix build-asan/tests/,$(UNIT_TEST_NAMES)) $(AGENT_TESTS) $(SECRET_TESTS) $(PLUGIN_TESTS); \
-		$(if $(FUZZ_TARGETS),if [ $$fz = 1 ]; then \
+	{ :; \
+		$(if $(strip $(CHECK_ASAN)),$(call test_env,build-asan,1) $(RUN_TESTS) --phase asan --results $(RESULTS) \
+			$(CHECK_ASAN);) \
+		$(if $(strip $(CHECK_FUZZ)),if [ $$fz = 1 ]; then \
 			TOP=$(CURDIR) FUZZ_DIR=$(abspath $(BUILD))/fuzz FUZZ_SECONDS=12 FUZZ_TARGETS="$(FUZZ_TARGETS)" \
 			$(RUN_TESTS) --phase fuzz --results $(RESULTS) tests/fuzz/test-fuzz.sh; \
 		else echo "fuzz 0 1 0" >>$(RESULTS); echo "fuzz: building the fuzz targets failed"; fi;) \
-		$(if $(PACKAGE_TESTS),if [ $$pk = 1 ]; then \
-			$(call test_env,$(BUILD),0) $(RUN_TESTS) --phase package --results $(RESULTS) $(PACKAGE_TESTS); \
+		$(if $(CHECK_PACKAGE),if [ $$pk = 1 ]; then \
+			$(call test_env,$(BUILD),0) $(RUN_TESTS) --phase package --results $(RESULTS) $(CHECK_PACKAGE); \
 		else echo "package 0 1 0" >>$(RESULTS); echo "package: building the package failed"; fi;) \
-		$(if $(BOOT_TESTS),if [ $$bt = 1 ]; then \
-			$(call test_env,$(BUILD),0) COCO_UNLOCK=$(BOOT_COCO_UNLOCK) $(RUN_TESTS) --phase static --results $(RESULTS) $(STATIC_AGENT_TESTS); \
+		$(if $(CHECK_STATIC),if [ $$bt = 1 ]; then \
+			$(call test_env,$(BUILD),0) COCO_UNLOCK=$(BOOT_COCO_UNLOCK) $(RUN_TESTS) --phase static --results $(RESULTS) $(CHECK_STATIC); \
 		fi;) \
 	} >$(HOST_LOG) 2>&1 & host=$$!; \
-	$(if $(BOOT_TESTS),if [ $$bt = 1 ]; then \
-		for k in $(BOOT_KERNELS); do \
+	$(if $(CHECK_BOOT),if [ $$bt = 1 ]; then \
+		for k in $(CHECK_BOOT_KERNELS); do \
 			KERNEL_SERIES=$$k $(call test_env,$(BUILD),0) COCO_UNLOCK=$(BOOT_COCO_UNLOCK) \
-				$(RUN_TESTS) --phase boot-$$k --timeout 1800 --results $(RESULTS) $(BOOT_TESTS); \
+				$(RUN_TESTS) --phase boot-$$k --timeout 1800 --results $(RESULTS) $(CHECK_BOOT); \
 		done; \
-		$(if $(filter 6.12,$(BOOT_KERNELS)),,echo "boot-6.12 0 0 1" >>$(RESULTS); \
+		$(if $(or $(PHASES),$(TESTS),$(filter 6.12,$(BOOT_KERNELS))),,echo "boot-6.12 0 0 1" >>$(RESULTS); \
 			echo "boot-6.12: skipped (BOOT_KERNELS=$(BOOT_KERNELS); make check BOOT_KERNELS=\"6.1 6.12\" runs both$(comma) as .ci/run does)";) \
 	else echo "boot 0 1 0" >>$(RESULTS); echo "boot: building the boot prerequisites failed"; fi;) \
 	wait $$host; cat $(HOST_LOG)

@@ -74,9 +74,13 @@ install() {
     bin=$(coco_unlock_binary) || return 1
     inst_binary "$bin" /usr/sbin/coco-unlock
     inst_script "$moddir/coco-unlock-dracut.sh" /usr/sbin/coco-unlock-dracut
+    # Run after coco-unlock (the settled hook, or coco-unlock.service's
+    # ExecStopPost=): rd.coco.on-failure=poweroff also when coco-unlock is
+    # killed.
+    inst_script "$moddir/coco-unlock-fail-closed.sh" /usr/sbin/coco-unlock-fail-closed
     # dracut-install keeps the source's mode: a copy without x bits (an
     # unpacked tarball, a package manager's umask) must still run.
-    chmod 0755 "$initdir/usr/sbin/coco-unlock-dracut"
+    chmod 0755 "$initdir/usr/sbin/coco-unlock-dracut" "$initdir/usr/sbin/coco-unlock-fail-closed"
 
     # Not there (no plugin installed) is fine: coco-unlock opens the volumes.
     coco_unlock_install_plugin || dinfo "coco-unlock: no $coco_unlock_plugin to add"

@@ -28,14 +28,6 @@ $(FUZZ_DIR)/obj/%.o: %.c
 	$(say) FUZZCC $@
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
 
-# SHA-256 runs over every header copy twice per input and holds no branch
-# on the input worth exploring: built plain and fast (it has its own
-# test vectors in tests/unit/test-sha256.c).
-$(FUZZ_DIR)/obj/shared/sha256.o: shared/sha256.c
-	@mkdir -p $(dir $@)
-	$(say) FUZZCC $@
-	$(Q)$(FUZZ_CC) $(filter-out $(FUZZ_SANITIZE) -O1,$(FUZZ_CFLAGS)) -O2 -c -o $@ $<
-
 $(FUZZ_DIR)/fuzz-%: tests/fuzz/fuzz-%.c $(FUZZ_LIB_OBJS) tests/fuzz/fuzz.h
 	@mkdir -p $(dir $@)
 	$(say) FUZZLD $@

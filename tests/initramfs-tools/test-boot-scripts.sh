@@ -16,6 +16,7 @@ TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 
 TOPSCRIPT=$IT_DIR/scripts/local-top/coco-unlock
 BOTTOM=$IT_DIR/scripts/init-bottom/coco-unlock
+FAILCLOSED=$IT_DIR/scripts/coco-unlock/fail-closed
 TAB=/etc/coco-unlock/crypttab
 T=$(mktemp -d "${TMPDIR:-/tmp}/coco-it-boot.XXXXXX")
 trap 'rm -rf "$T"' EXIT
@@ -51,25 +52,34 @@ if ! it_busybox_root "$R" || ! it_chroot_probe "$R"; then
 	tap_done
 	exit
 fi
-mkdir -p "$R/scripts/local-top" "$R/scripts/init-bottom" "$R/etc/coco-unlock" "$R/conf"
+mkdir -p "$R/scripts/local-top" "$R/scripts/init-bottom" "$R/scripts/coco-unlock" \
+	"$R/etc/coco-unlock" "$R/conf" "$R/proc"
 cp "$IT_SHARE/scripts/functions" "$R/scripts/functions"
 cp "$TOPSCRIPT" "$R/scripts/local-top/coco-unlock"
 cp "$BOTTOM" "$R/scripts/init-bottom/coco-unlock"
+# mkinitramfs copies the whole scripts/ tree, this helper too.
+cp "$FAILCLOSED" "$R/scripts/coco-unlock/fail-closed"
 it_stub "$R/usr/sbin/coco-unlock" coco-unlock
 it_stub "$R/sbin/modprobe" modprobe
+it_poweroff_stub "$R"
+# No /proc is mounted in the fake image: this file is its command line.
+echo "BOOT_IMAGE=/vmlinuz root=/dev/mapper/root ro quiet" >"$R/proc/cmdline"
 echo "root UUID=11111111-1111-4111-8111-111111111111 none luks" >"$R$TAB"
 
 # boot SCRIPT [VAR=VALUE...]: runs SCRIPT (shell code) in the image as
 # init would: BusyBox sh, init's exported variables; the calls go to
-# $R/log, the output to $T/out, the status to $T/rc.
+# $R/log, the output to $T/out, the status to $T/rc. In a session of its
+# own: the poweroff stand-in ends it all.
 boot() {
 	local script=$1
 	shift
 	: >"$R/log"
 	# shellcheck disable=SC2086 # IT_CHROOT is a command and its options
-	env -i PATH=/sbin:/usr/sbin:/bin:/usr/bin quiet=n panic= rootmnt=/root "$@" \
-		$IT_CHROOT "$R" /bin/sh -c "$script" >"$T/out" 2>&1
-	echo $? >"$T/rc"
+	# (The subshell keeps bash's "Killed" line about a powered-off run out
+	# of the test's output.)
+	(env -i PATH=/sbin:/usr/sbin:/bin:/usr/bin quiet=n panic= rootmnt=/root IT_SETSID=1 "$@" \
+		setsid -w $IT_CHROOT "$R" /bin/sh -c "$script" >"$T/out" 2>&1
+	echo $? >"$T/rc") 2>/dev/null
 }
 
 # --- local-top: unlock -----------------------------------------------------
@@ -101,6 +111,67 @@ mv "$R/usr/sbin/coco-unlock" "$T/saved-stub"
 boot '/scripts/local-top/coco-unlock; echo "status=$?"'
 tap_check "local-top: coco-unlock missing: still exit 0" grep -qx "status=0" "$T/out"
 mv "$T/saved-stub" "$R/usr/sbin/coco-unlock"
+mv "$T/saved-tab" "$R$TAB"
+
+# --- local-top: rd.coco.on-failure=poweroff, whatever ends coco-unlock -------
+# coco-unlock powers off itself after it applied on-failure (exit 0, 1, 3,
+# 4); killed (OOM, SIGKILL, a crash) or stopped by a configuration error,
+# it cannot, and the script must, instead of reaching cryptroot's prompt.
+# "cryptroot" is what init would run next.
+NEXT='/scripts/local-top/coco-unlock; echo "status=$?"; echo cryptroot >>/log'
+UNLOCK="modprobe -a -q dm_crypt|coco-unlock --log-kmsg --crypttab $TAB"
+POWEROFF_CMDLINE="BOOT_IMAGE=/vmlinuz root=/dev/mapper/root ro rd.coco.on-failure=poweroff quiet"
+echo "$POWEROFF_CMDLINE" >"$R/proc/cmdline"
+for sig in KILL SEGV; do
+	boot "$NEXT" STUB_SIG_COCO_UNLOCK=$sig
+	tap_is "poweroff asked: coco-unlock killed by SIG$sig: powered off, cryptroot never runs" \
+		"$UNLOCK|poweroff -f" "$(joined "$R/log")"
+done
+tap_check "poweroff asked: killed: said, with the signal" \
+	grep -q 'coco-unlock: killed by signal 11, before it could apply on-failure=poweroff: powering off' "$T/out"
+for rc in 2 127 137; do
+	boot "$NEXT" STUB_RC_COCO_UNLOCK=$rc
+	tap_is "poweroff asked: coco-unlock exit $rc: powered off" "$UNLOCK|poweroff -f" "$(joined "$R/log")"
+done
+for rc in 0 1 3 4; do
+	boot "$NEXT" STUB_RC_COCO_UNLOCK=$rc
+	tap_is "poweroff asked: exit $rc is coco-unlock's own verdict: cryptroot runs" \
+		"$UNLOCK|cryptroot" "$(joined "$R/log")"
+done
+mv "$R/usr/sbin/coco-unlock" "$T/saved-stub"
+boot "$NEXT"
+tap_is "poweroff asked: coco-unlock missing from the image: powered off" \
+	"modprobe -a -q dm_crypt|poweroff -f" "$(joined "$R/log")"
+mv "$T/saved-stub" "$R/usr/sbin/coco-unlock"
+# The owner's word, read as coco-unlock reads it: the last one wins,
+# quotes are dropped, and a quoted value is one word.
+for c in "rd.coco.on-failure=poweroff rd.coco.on-failure=prompt" \
+	'foo="bar rd.coco.on-failure=poweroff"' "rd.coco.on-failure=poweroffx" \
+	"rd.coco.on-failure=prompt" "x.rd.coco.on-failure=poweroff"; do
+	echo "root=/dev/mapper/root $c" >"$R/proc/cmdline"
+	boot "$NEXT" STUB_SIG_COCO_UNLOCK=KILL
+	tap_is "not asked ($c): killed coco-unlock: cryptroot runs, as before" \
+		"$UNLOCK|cryptroot" "$(joined "$R/log")"
+done
+for c in '"rd.coco.on-failure=poweroff"' 'rd.coco.on-failure="poweroff"' \
+	"rd.coco.on-failure=prompt rd.coco.on-failure=poweroff"; do
+	echo "root=/dev/mapper/root $c" >"$R/proc/cmdline"
+	boot "$NEXT" STUB_SIG_COCO_UNLOCK=KILL
+	tap_is "asked ($c): killed coco-unlock: powered off" "$UNLOCK|poweroff -f" "$(joined "$R/log")"
+done
+# x-coco.on-failure=poweroff on one volume of the image crypttab is asking too.
+echo "BOOT_IMAGE=/vmlinuz root=/dev/mapper/root ro quiet" >"$R/proc/cmdline"
+cp "$R$TAB" "$T/saved-tab"
+printf '%s\n' "# data none x-coco.on-failure=poweroff" \
+	"data UUID=22222222-2222-4222-8222-222222222222 none luks,discard,x-coco.on-failure=poweroff" >>"$R$TAB"
+boot "$NEXT" STUB_SIG_COCO_UNLOCK=KILL
+tap_is "crypttab x-coco.on-failure=poweroff: killed coco-unlock: powered off" \
+	"$UNLOCK|poweroff -f" "$(joined "$R/log")"
+printf '%s\n' "# data none x-coco.on-failure=poweroff" >"$R$TAB.2"
+cat "$T/saved-tab" "$R$TAB.2" >"$R$TAB"
+rm -f "$R$TAB.2"
+boot "$NEXT" STUB_SIG_COCO_UNLOCK=KILL
+tap_is "crypttab: a comment does not ask: cryptroot runs" "$UNLOCK|cryptroot" "$(joined "$R/log")"
 mv "$T/saved-tab" "$R$TAB"
 
 # --- init-bottom: wipe -----------------------------------------------------

@@ -53,9 +53,14 @@ tap_check "static: the kernel's ciphers (as encrypt does without CRYPTO_MODULES)
 # module, required or optional.
 tap_absent "static: no AF_ALG module (af_alg, algif_*)" "$R" '(af_alg|algif_)'
 tap_is "static: add_runscript once, without arguments" "add_runscript" "$(grep '^add_runscript' "$R")"
+# run_hook calls it after coco-unlock (rd.coco.on-failure=poweroff when
+# coco-unlock is killed): tests/mkinitcpio/test-run-hook.sh.
+src=$(calls "$R" add_file | awk '$2 == "/usr/bin/coco-unlock-fail-closed" && $3 == 755 { print $1 }')
+tap_check "static: the fail-closed helper as /usr/bin/coco-unlock-fail-closed, mode 755, from the hook's directory" \
+	cmp -s "$src" "$TOP/mkinitcpio-hook/coco-unlock/coco-unlock-fail-closed"
 tap_empty "static: nothing printed" "$R.rc" "$(cat "$R.stdout" "$R.stderr")"
 # Everything it asks for is one of these calls: no stray files.
-unexpected=$(grep -vxE 'add_binary .*|add_module (efi_secret|dm-crypt)|add_all_modules /crypto/|add_runscript' "$R" || true)
+unexpected=$(grep -vxE 'add_binary .*|add_module (efi_secret|dm-crypt)|add_all_modules /crypto/|add_runscript|add_file [^ ]+/coco-unlock-fail-closed /usr/bin/coco-unlock-fail-closed 755' "$R" || true)
 tap_empty "static: nothing else asked for" "$R" "$unexpected"
 
 # --- CRYPTO_MODULES narrows the ciphers, as in the encrypt hook ------------------

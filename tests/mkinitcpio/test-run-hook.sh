@@ -12,13 +12,14 @@ TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$TOP/tests/lib/tap.sh"
 
 RUNHOOK=$TOP/mkinitcpio-hook/hooks/coco-unlock
+FAILCLOSED=$TOP/mkinitcpio-hook/coco-unlock/coco-unlock-fail-closed
 T=$(mktemp -d "${TMPDIR:-/tmp}/coco-mkinitcpio-run.XXXXXX")
 trap 'rm -rf "$T"' EXIT
 
 # Stubs: each appends "NAME ARGS" to $STUB_LOG and exits with the status
 # named by STUB_RC_<NAME>.
 mkdir -p "$T/stub" "$T/nostub"
-for name in coco-unlock modprobe; do
+for name in coco-unlock modprobe coco-unlock-fail-closed; do
 	var=STUB_RC_$(echo "$name" | tr a-z- A-Z_)
 	cat >"$T/stub/$name" <<EOF
 #!/bin/sh
@@ -27,8 +28,8 @@ exit \${$var:-0}
 EOF
 	chmod 0755 "$T/stub/$name"
 done
-# Without coco-unlock (a broken image): modprobe alone.
-cp "$T/stub/modprobe" "$T/nostub/modprobe"
+# Without coco-unlock (a broken image): modprobe and the helper alone.
+cp "$T/stub/modprobe" "$T/stub/coco-unlock-fail-closed" "$T/nostub/"
 
 # The shells: busybox ash is what mkinitcpio images run; dash is the other
 # small POSIX shell at hand.
@@ -76,6 +77,8 @@ for sh in "${shells[@]}"; do
 
 	for rc in 1 2 3 139; do
 		run "$sh" "$T/stub" 'run_hook; echo "run_hook=$?"; echo continued' STUB_RC_COCO_UNLOCK=$rc
+		tap_check "$sh: coco-unlock exit $rc: the fail-closed helper decides on poweroff first" \
+			grep -qx "coco-unlock-fail-closed $rc /etc/crypttab /proc/cmdline" "$T/log"
 		tap_check "$sh: coco-unlock exit $rc: run_hook returns 0 and the init goes on" \
 			grep -qx continued "$T/out"
 		tap_check "$sh: coco-unlock exit $rc: run_hook status 0" grep -qx "run_hook=0" "$T/out"
@@ -112,11 +115,64 @@ for sh in "${shells[@]}"; do
 		done
 		echo switch_root' STUB_RC_COCO_UNLOCK=1
 	tap_is "$sh: init order: unlock, then wipe, then switch_root" \
-		"modprobe -a -q dm-crypt|coco-unlock |coco-unlock --wipe-only" \
+		"modprobe -a -q dm-crypt|coco-unlock |coco-unlock-fail-closed 1 /etc/crypttab /proc/cmdline|coco-unlock --wipe-only" \
 		"$(tr '\n' '|' <"$T/log" | sed 's/|$//')"
 	tap_check "$sh: init order: switch_root reached" grep -qx switch_root "$T/out"
 	run "$sh" "$T/stub" 'type run_earlyhook >/dev/null 2>&1 && echo early; type run_latehook >/dev/null 2>&1 && echo late; :'
 	tap_empty "$sh: no early or late hook" "$T/rc" "$(cat "$T/out")"
 done
+
+# --- rd.coco.on-failure=poweroff, whatever ends coco-unlock ----------------------
+# With the real helper, in a fake image (chroot: BusyBox, a recording
+# poweroff, no real one; tests/initramfs-tools/lib.sh): killed (the OOM
+# killer, SIGKILL, a crash) or stopped by a configuration error,
+# coco-unlock cannot power off itself, and run_hook must, before
+# `encrypt` asks for a passphrase.
+. "$TOP/tests/initramfs-tools/lib.sh"
+R=$T/root
+if ! it_busybox_root "$R" || ! it_chroot_probe "$R"; then
+	tap_skip "poweroff runs" "no static BusyBox or no chroot here (tools/install-deps.sh test; root or user namespaces)"
+	tap_done
+	exit
+fi
+mkdir -p "$R/hooks" "$R/usr/bin" "$R/proc"
+cp "$RUNHOOK" "$R/hooks/coco-unlock"
+cp "$FAILCLOSED" "$R/usr/bin/coco-unlock-fail-closed"
+it_stub "$R/usr/bin/coco-unlock" coco-unlock
+it_poweroff_stub "$R"
+# chroot_init CMDLINE [VAR=VALUE...]: mkinitcpio's init, in short: run_hook,
+# then `encrypt` (which would ask for the passphrase); /log has the calls.
+chroot_init() {
+	echo "$1" >"$R/proc/cmdline"
+	shift
+	: >"$R/log"
+	# shellcheck disable=SC2086 # IT_CHROOT is a command and its options
+	(env -i PATH=/usr/bin:/bin:/usr/sbin:/sbin IT_SETSID=1 "$@" setsid -w $IT_CHROOT "$R" /bin/ash -c '
+		modprobe() { :; }
+		msg() { echo "$@"; }
+		. /hooks/coco-unlock
+		run_hook
+		echo encrypt >>/log' >"$T/out" 2>&1
+	:) 2>/dev/null # bash's "Killed" line about a powered-off run: not ours to show
+}
+ASK="cryptdevice=/dev/vda2:root root=/dev/mapper/root rd.coco.on-failure=poweroff"
+for sig in KILL SEGV; do
+	chroot_init "$ASK" STUB_SIG_COCO_UNLOCK=$sig
+	tap_is "poweroff asked: coco-unlock killed by SIG$sig: powered off, encrypt never runs" \
+		"coco-unlock |poweroff -f" "$(joined "$R/log")"
+done
+chroot_init "$ASK" STUB_RC_COCO_UNLOCK=2
+tap_is "poweroff asked: a configuration error (2): powered off" "coco-unlock |poweroff -f" "$(joined "$R/log")"
+for rc in 1 3; do
+	chroot_init "$ASK" STUB_RC_COCO_UNLOCK=$rc
+	tap_is "poweroff asked: exit $rc (coco-unlock's own verdict): encrypt runs" \
+		"coco-unlock |encrypt" "$(joined "$R/log")"
+done
+chroot_init "cryptdevice=/dev/vda2:root root=/dev/mapper/root" STUB_SIG_COCO_UNLOCK=KILL
+tap_is "not asked: killed coco-unlock: encrypt runs, as before" "coco-unlock |encrypt" "$(joined "$R/log")"
+printf 'root /dev/vda2 none luks,x-coco.on-failure=poweroff\n' >"$R/etc/crypttab"
+chroot_init "cryptdevice=/dev/vda2:root root=/dev/mapper/root" STUB_SIG_COCO_UNLOCK=KILL
+tap_is "crypttab x-coco.on-failure=poweroff: killed coco-unlock: powered off" \
+	"coco-unlock |poweroff -f" "$(joined "$R/log")"
 
 tap_done

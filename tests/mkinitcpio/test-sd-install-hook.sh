@@ -61,6 +61,9 @@ for u in coco-unlock.service coco-unlock-wipe.service; do
 		cmp -s "$src" "$UNITS/$u"
 	tap_check "systemd image: $u with mode 644" grep -qE "^add_file [^ ]+ $SYSUNITS/$u 644\$" "$R"
 done
+src=$(calls "$R" add_file | awk '$2 == "/usr/bin/coco-unlock-fail-closed" && $3 == 755 { print $1 }')
+tap_check "systemd image: the fail-closed helper (coco-unlock.service's ExecStopPost=) as /usr/bin/coco-unlock-fail-closed, mode 755" \
+	cmp -s "$src" "$UNITS/coco-unlock-fail-closed"
 tap_is "systemd image: coco-unlock.service loads dm-crypt before it starts, and no AF_ALG module" \
 	"-/usr/bin/modprobe -a -q dm-crypt" "$(sed -n 's/^ExecStartPre=//p' "$UNITS/coco-unlock.service")"
 tap_check "systemd image: coco-unlock.service enabled (sysinit.target.wants)" \
@@ -74,8 +77,24 @@ if ls /usr/lib/*/cryptsetup/libcryptsetup-token-coco-efi-secret.so \
 else
 	tap_empty "systemd image: no token plugin asked for while none is installed" "$R.rc" "$(grep 'token' "$R")"
 fi
-unexpected=$(grep -vxE "add_binary .*|add_module (efi_secret|dm-crypt)|add_all_modules /crypto/|map add_systemd_unit .*|add_systemd_unit (cryptsetup-pre|initrd-switch-root)\.target|add_file [^ ]+/coco-unlock(-wipe)?\.service $SYSUNITS/coco-unlock(-wipe)?\.service 644|add_symlink $SYSUNITS/[a-z-]+\.target\.wants/coco-unlock(-wipe)?\.service \.\./coco-unlock(-wipe)?\.service" "$R" || true)
+unexpected=$(grep -vxE "add_binary .*|add_module (efi_secret|dm-crypt)|add_all_modules /crypto/|map add_systemd_unit .*|add_systemd_unit (cryptsetup-pre|initrd-switch-root)\.target|add_file [^ ]+/coco-unlock(-wipe)?\.service $SYSUNITS/coco-unlock(-wipe)?\.service 644|add_file [^ ]+/coco-unlock-fail-closed /usr/bin/coco-unlock-fail-closed 755|add_symlink $SYSUNITS/[a-z-]+\.target\.wants/coco-unlock(-wipe)?\.service \.\./coco-unlock(-wipe)?\.service" "$R" || true)
 tap_empty "systemd image: nothing else asked for" "$R" "$unexpected"
+
+# coco-unlock.service's ExecStopPost= helper is a shell script: an image
+# without the `base` hook (busybox) needs a /bin/sh (/usr/bin/sh: mkinitcpio
+# makes /bin a link to usr/bin).
+mkdir -p "$T/buildroot-base/usr/bin" "$T/buildroot-nobase"
+ln -s busybox "$T/buildroot-base/usr/bin/sh"
+R=$T/nobase
+run_build "$R" COCO_UNLOCK_BINARY="$T/lib/coco-unlock.static" HOOKS_LIST="${ARCH_HOOKS/base /}" \
+	SYSTEMD_HOOK_SOURCED=1 BUILDROOT="$T/buildroot-nobase"
+tap_check "systemd image without base: a shell for the helper (add_binary sh /usr/bin/sh)" \
+	has_line "$R" "add_binary sh /usr/bin/sh"
+R=$T/withbase
+run_build "$R" COCO_UNLOCK_BINARY="$T/lib/coco-unlock.static" HOOKS_LIST="$ARCH_HOOKS" \
+	SYSTEMD_HOOK_SOURCED=1 BUILDROOT="$T/buildroot-base"
+tap_is "systemd image with base's busybox sh: no other shell" \
+	"$T/lib/coco-unlock.static /usr/bin/coco-unlock" "$(calls "$R" add_binary)"
 
 # The token plugin, where this machine's libcryptsetup looks for it.
 printf '\177ELF fake plugin\n' >"$T/lib/plugin.so"
@@ -125,6 +144,42 @@ tap_check "$U: no default dependencies (else an ordering cycle with sysinit.targ
 tap_check "$U: a volume left closed (1) or no secrets (3) is not a failed unit" \
 	unit_has $U "SuccessExitStatus=1 3"
 tap_check "$U: only in an initrd" unit_has $U "ConditionPathExists=/etc/initrd-release"
+# rd.coco.on-failure=poweroff whatever ends coco-unlock: the helper runs
+# after the process ends (killed, timed out, exit 2 too), before the start
+# job ends and so before any systemd-cryptsetup@ prompt. Not FailureAction=,
+# which would power off on every failure, asked for or not.
+tap_check "$U: ExecStopPost= runs the fail-closed helper with systemd's variables" \
+	unit_has $U "ExecStopPost=/usr/bin/coco-unlock-fail-closed --systemd /etc/crypttab /proc/cmdline"
+tap_check "$U: no FailureAction= or OnFailure= (they would not ask the owner)" \
+	bash -c '! grep -qE "^(FailureAction|OnFailure)=" "$1"' _ "$UNITS/$U"
+# That command line, run as systemd would after a SIGKILL, in a fake image
+# (chroot: BusyBox, a recording poweroff, no real one).
+. "$TOP/tests/initramfs-tools/lib.sh"
+R=$T/root
+if it_busybox_root "$R" && it_chroot_probe "$R"; then
+	mkdir -p "$R/usr/bin" "$R/proc"
+	cp "$UNITS/coco-unlock-fail-closed" "$R/usr/bin/coco-unlock-fail-closed"
+	it_poweroff_stub "$R"
+	stoppost=$(sed -n 's/^ExecStopPost=//p' "$UNITS/$U")
+	for c in "rd.luks.uuid=11111111-1111-4111-8111-111111111111 rd.coco.on-failure=poweroff" \
+		"rd.luks.uuid=11111111-1111-4111-8111-111111111111"; do
+		echo "$c" >"$R/proc/cmdline"
+		: >"$R/log"
+		# shellcheck disable=SC2086 # IT_CHROOT, and the command line, are words
+		(env -i PATH=/usr/bin:/bin:/usr/sbin:/sbin IT_SETSID=1 SERVICE_RESULT=signal EXIT_CODE=killed \
+			EXIT_STATUS=KILL setsid -w $IT_CHROOT "$R" /bin/sh -c "$stoppost; echo returned >>/log" \
+			>"$T/out" 2>&1
+		:) 2>/dev/null
+		case $c in
+		*poweroff) tap_is "$U: killed, rd.coco.on-failure=poweroff: ExecStopPost= powers off" \
+			"poweroff -f" "$(joined "$R/log")" ;;
+		*) tap_is "$U: killed, nothing asked: ExecStopPost= returns (the prompt, as before)" \
+			"returned" "$(joined "$R/log")" ;;
+		esac
+	done
+else
+	tap_skip "$U: ExecStopPost= run" "no static BusyBox or no chroot here"
+fi
 U=coco-unlock-wipe.service
 tap_check "$U: runs coco-unlock --wipe-only" unit_has $U "ExecStart=/usr/bin/coco-unlock --wipe-only"
 tap_check "$U: before initrd-switch-root.target" unit_has $U "Before=initrd-switch-root.target"

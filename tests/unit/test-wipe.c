@@ -63,7 +63,7 @@ int main(void)
 	put(GB);
 	tap_check(secret_area_open_dir(&area, dir, false) == 0 && area.count == 2, "two secrets listed");
 	tap_check(secret_buf_alloc(&buf, SECRET_SLOT) == 0, "a locked working buffer");
-	area.unlink_on_read = true;
+	area.after_read = wipe_after_read;
 	tap_check(secret_area_read(&area, 0, &buf) == 0 && buf.len == 17, "A read");
 	snprintf(path, sizeof(path), "%s/%s", dir, GA);
 	tap_check(access(path, F_OK) != 0 && area.wiped[0], "A unlinked right after its read");

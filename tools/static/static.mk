@@ -21,7 +21,7 @@ STATIC_SRCS = $(wildcard agent/*.c shared/*.c)
 STATIC_OBJS = $(patsubst %.c,$(STATIC_DIR)/%.o,$(STATIC_SRCS))
 # Static, not PIE; musl has no _FORTIFY_SOURCE.
 STATIC_CFLAGS = $(filter-out -fPIE -D_FORTIFY_SOURCE=2,$(COMMON_CFLAGS)) \
-	-Os -g -ffunction-sections -fdata-sections \
+	-Os -g -ffunction-sections -fdata-sections -DCOCO_CRYPTO_GCRYPT \
 	-isystem $(STATIC_PREFIX)/kernel-include \
 	$(shell $(STATIC_PC) --cflags $(AGENT_LIBS_PC))
 STATIC_LDFLAGS = -static -Wl,--gc-sections -Wl,-z,relro,-z,now
