@@ -44,8 +44,10 @@ BOOT_TIMEOUT=${BOOT_TIMEOUT:-180}
 
 SYS_SRC=$TOP/tests/system
 SYS_WORK=${SYS_WORK:-$BUILD/system}
-# The release of the system: bookworm (Debian 12, on the test kernel),
-# noble (Ubuntu 24.04 LTS, on Ubuntu's own kernel).
+# The release of the system: bookworm (Debian 12, on the test kernel 6.1),
+# trixie (Debian 13, on the test kernel 6.12: built from Debian 12's
+# linux-source-6.12, not from trixie's), noble (Ubuntu 24.04 LTS, on
+# Ubuntu's own kernel).
 SYS_SUITE=${SYS_SUITE:-bookworm}
 case $SYS_SUITE in
 noble) SYS_DISTRO=ubuntu ;;
@@ -289,9 +291,13 @@ sys_test_start() {
 	initramfs-tools) SYS_MAPPER=root ;;
 	dracut) SYS_MAPPER=luks-$ROOT_UUID ;;
 	esac
-	if [ "$KERNEL_SERIES" != 6.1 ]; then
-		tap_skip "real-system boot ($SYS_VARIANT) on $KERNEL_SERIES" \
-			"real-system boots run on kernel 6.1 only (time budget)"
+	# Each release's boots run in one kernel phase: Debian 12's and
+	# Ubuntu's (its own kernel) in 6.1's, Debian 13's in 6.12's.
+	local series=6.1
+	[ "$SYS_SUITE" = trixie ] && series=6.12
+	if [ "$KERNEL_SERIES" != "$series" ]; then
+		tap_skip "real-system boot ($SYS_VARIANT, $SYS_SUITE) on $KERNEL_SERIES" \
+			"$SYS_SUITE's real-system boots run on kernel $series only (time budget)"
 		tap_done
 		exit 0
 	fi

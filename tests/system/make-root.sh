@@ -44,6 +44,8 @@ dracut) pkgs=$common,dracut,cryptsetup ;;
 build) pkgs=git,make,ca-certificates ;;
 *) echo "make-root.sh: unknown variant '$variant'" >&2; exit 2 ;;
 esac
+# systemd 256 and later ship systemd-cryptsetup as a package of its own.
+[ "$variant" = dracut ] && [ "$suite" != bookworm ] && pkgs=$pkgs,systemd-cryptsetup
 components=main
 # Ubuntu: musl-tools and debian-archive-keyring (the static build) are in universe.
 [ "$distro" = ubuntu ] && components=main,universe
