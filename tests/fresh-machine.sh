@@ -6,11 +6,13 @@
 # only works because this machine has something installed or configured
 # fails there. `make check-fresh` and .ci/run use it.
 #
-#   tests/fresh-machine.sh ['COMMAND']     as root, from the project
+#   tests/fresh-machine.sh [--suite SUITE] ['COMMAND']   as root, from the project
 #
-# - The root: debootstrap --variant=minbase bookworm with git, make and
-#   ca-certificates (what a newcomer needs to clone and type `make`), from
-#   the Debian 12 archive this machine's apt uses (tools/apt-sources.sh).
+# - The root: debootstrap --variant=minbase SUITE (bookworm, the default:
+#   Debian 12; trixie: Debian 13) with git, make and ca-certificates (what
+#   a newcomer needs to clone and type `make`), from the Debian archive
+#   this machine's apt uses (tools/apt-sources.sh: its bookworm entries,
+#   whose addresses serve the other suites too).
 #   Cached in $CACHE/fresh-root-KEY, keyed by the suite, the archives, the
 #   package list and debootstrap's version; made once (2-3 minutes).
 # - Each run: a throw-away overlay on that root (in $FRESH_TMP, default
@@ -20,8 +22,9 @@
 #   killed run leaves no mount behind.
 # - Shared, read-only: the slow build artifacts cached here and keyed by
 #   their inputs (the test kernel, kernel-KEY/, the static libraries,
-#   static-KEY/, and the real-system boots' Debian roots,
-#   debian-root-VARIANT-KEY/), each bind-mounted read-only at the same
+#   static-KEY/, and the real-system boots' roots,
+#   debian-root-*-KEY/ and ubuntu-root-*-KEY/ but the package build roots,
+#   which each build writes to), each bind-mounted read-only at the same
 #   path inside. The root computes its own keys from its own packages: an
 #   artifact whose inputs differ there is not found and is built inside.
 #   Artifacts the root built are copied back into this machine's cache
@@ -35,10 +38,19 @@
 set -euo pipefail
 
 TOP=$(cd "$(dirname "$0")/.." && pwd)
+SUITE=bookworm
+if [ "${1:-}" = --suite ]; then
+	SUITE=${2:?--suite needs bookworm or trixie}
+	shift 2
+fi
+case $SUITE in
+bookworm) RELEASE="Debian 12" ;;
+trixie) RELEASE="Debian 13" ;;
+*) echo "fresh-machine.sh: suite '$SUITE': bookworm or trixie" >&2; exit 2 ;;
+esac
 CMD=${1:-make check}
 CACHE=${CACHE:-$HOME/.cache/coco-unlock}
 FRESH_TMP=${FRESH_TMP:-/var/tmp}
-SUITE=bookworm
 INCLUDE=git,make,ca-certificates
 me=fresh-machine.sh
 
@@ -50,11 +62,13 @@ say() { echo "$me: $*" >&2; }
 
 # Everything below runs in a private mount namespace of its own.
 if [ "${FRESH_IN_NAMESPACE:-}" != 1 ]; then
-	FRESH_IN_NAMESPACE=1 exec unshare -m --propagation private "$0" "$@"
+	FRESH_IN_NAMESPACE=1 exec unshare -m --propagation private "$0" --suite "$SUITE" "$CMD"
 fi
 
-archives=$("$TOP/tools/apt-sources.sh") || die "no Debian 12 archive for debootstrap (see above)"
-mirror=$(awk '$2 == "bookworm" { print $1; exit }' <<<"$archives")
+archives=$("$TOP/tools/apt-sources.sh") || die "no Debian archive for debootstrap (see above)"
+# The same archives, for SUITE (bookworm-updates -> trixie-updates, ...).
+archives=$(sed "s/ bookworm/ $SUITE/" <<<"$archives")
+mirror=$(awk -v s="$SUITE" '$2 == s { print $1; exit }' <<<"$archives")
 
 # --- the base root, cached -----------------------------------------------------
 key=$({
@@ -74,7 +88,7 @@ if [ ! -e "$BASE/.complete" ]; then
 		tail -n 20 "$BASE.log" >&2
 		die "debootstrap failed (log: $BASE.log)"
 	fi
-	# apt inside: the same Debian 12 archives as this machine, nothing else.
+	# apt inside: the same Debian archives as this machine, nothing else.
 	: >"$BASE/etc/apt/sources.list"
 	awk '{ print "deb " $1 " " $2 " main" }' <<<"$archives" >"$BASE/etc/apt/sources.list.d/debian.list"
 	rm -rf "$BASE"/var/cache/apt/archives/*.deb "$BASE"/var/lib/apt/lists/*_Packages
@@ -112,8 +126,9 @@ git clone -q "$TOP" "$ROOT/root/coco-unlock"
 # stamps name them). Only complete ones.
 mkdir -p "$ROOT$CACHE"
 shared=()
-for d in "$CACHE"/kernel-* "$CACHE"/static-* "$CACHE"/debian-root-*; do
+for d in "$CACHE"/kernel-* "$CACHE"/static-* "$CACHE"/debian-root-* "$CACHE"/ubuntu-root-*; do
 	[ -d "$d" ] && { [ -e "$d/done" ] || [ -e "$d/.complete" ]; } || continue
+	case $d in *-root-*-build-*) continue ;; esac
 	mkdir -p "$ROOT$d"
 	mount --bind "$d" "$ROOT$d"
 	mount -o remount,bind,ro "$ROOT$d"
@@ -133,7 +148,7 @@ fi
 # --- the command -------------------------------------------------------------------
 mkdir -p "$TOP/build/fresh"
 LOG=$TOP/build/fresh/last.log
-say "running '$CMD' in a fresh Debian 12 root (log: $LOG)"
+say "running '$CMD' in a fresh $RELEASE root (log: $LOG)"
 start=$SECONDS
 set +e
 chroot "$ROOT" /usr/bin/env -i HOME=/root TERM=dumb LANG=C.UTF-8 CI="${CI:-}" CACHE="$CACHE" \
@@ -147,12 +162,12 @@ secs=$((SECONDS - start))
 rm -rf "$TOP/build/fresh/test-logs"
 [ -d "$ROOT/root/coco-unlock/build/test-logs" ] &&
 	cp -a "$ROOT/root/coco-unlock/build/test-logs" "$TOP/build/fresh/"
-for d in "$ROOT$CACHE"/kernel-* "$ROOT$CACHE"/static-* "$ROOT$CACHE"/debian-root-*; do
+for d in "$ROOT$CACHE"/kernel-* "$ROOT$CACHE"/static-* "$ROOT$CACHE"/debian-root-* "$ROOT$CACHE"/ubuntu-root-*; do
 	[ -d "$d" ] && { [ -e "$d/done" ] || [ -e "$d/.complete" ]; } || continue
 	[ -e "$CACHE/$(basename "$d")" ] && continue
 	cp -a "$d" "$CACHE/" && say "kept the root's $(basename "$d") in $CACHE"
 done
 
 tail -n 30 "$LOG"
-say "'$CMD' exited with $rc after ${secs} s in the fresh root"
+say "'$CMD' exited with $rc after ${secs} s in the fresh $RELEASE root"
 exit $rc

@@ -66,6 +66,22 @@ installkernel() {
     # the secrets, and dm-crypt for the mappings. Keyslot crypto needs no
     # module: the static build's is its own, in user space.
     hostonly="" instmods efi_secret dm_crypt
+    coco_unlock_kernel_check
+}
+
+# A kernel without efi_secret (neither built in nor a module) makes an
+# image in which coco-unlock can never read a secret, and instmods says
+# nothing: say it, naming the kernel and what to do. Debian's kernels
+# have never enabled it; Ubuntu's have it in linux-modules-extra-VERSION.
+coco_unlock_kernel_check() {
+    local dir=${srcmods:-/lib/modules/$kernel} todo
+    grep -Eqs '(^|/)efi_secret\.ko' "$dir/modules.builtin" "$dir/modules.dep" && return 0
+    if grep -Eqs '^ID(_LIKE)?=.*ubuntu' "${COCO_UNLOCK_OS_RELEASE:-/etc/os-release}"; then
+        todo="install linux-modules-extra-$kernel"
+    else
+        todo="boot a kernel built with CONFIG_EFI_SECRET (Debian's kernels lack it)"
+    fi
+    dwarn "coco-unlock: kernel $kernel has no efi_secret, so coco-unlock cannot read injected secrets with it: $todo"
 }
 
 # called by dracut

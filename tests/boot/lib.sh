@@ -290,7 +290,9 @@ copy_with_libs() {
 }
 
 # modules_closure MODULE...: the .ko paths (relative to the release's module
-# dir) of MODULEs and everything they depend on, from modules.dep.
+# dir) of MODULEs and everything they depend on, from modules.dep. The
+# names may be compressed (.ko.zst, .ko.xz, .ko.gz: Ubuntu's modules are
+# zstd'd and depmod writes them so).
 modules_closure() {
 	local dep=$KERNEL_DIR/modules/lib/modules/$KERNEL_RELEASE/modules.dep
 	local todo=("$@") seen=" " m path line
@@ -298,14 +300,15 @@ modules_closure() {
 		m=${todo[0]}
 		todo=("${todo[@]:1}")
 		m=${m//_/-}
-		line=$(grep -E "(^|/)(${m}|${m//-/_})\.ko:" "$dep") ||
+		line=$(grep -E "(^|/)(${m}|${m//-/_})\.ko(\.(zst|xz|gz))?:" "$dep") ||
 			{ boot_die "module $m not in $dep"; return 1; }
 		path=${line%%:*}
 		case $seen in *" $path "*) continue ;; esac
 		seen+="$path "
 		echo "$path"
 		for path in ${line#*:}; do
-			todo+=("$(basename "$path" .ko)")
+			path=${path##*/}
+			todo+=("${path%%.ko*}")
 		done
 	done
 }
@@ -393,7 +396,8 @@ mkinitcpio_image() {
 esp_image() {
 	local img=$1 cmdline=$2 table=${3:-} tmp
 	rm -f "$img"
-	truncate -s 48M "$img"
+	# ESP_MIB: room for a distribution's kernel and initramfs (Ubuntu's).
+	truncate -s "${ESP_MIB:-48}M" "$img"
 	mkfs.fat -F 16 -n COCO-ESP "$img" >/dev/null || { boot_die "mkfs.fat failed"; return 1; }
 	tmp=$(mktemp)
 	printf '%s\n' "$cmdline" >"$tmp"

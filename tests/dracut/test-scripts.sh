@@ -63,6 +63,41 @@ done
 tap_check "the helper is the same file as initramfs-tools'" \
 	cmp -s "$MOD/coco-unlock-fail-closed.sh" "$TOP/initramfs-tools/scripts/coco-unlock/fail-closed"
 
+# --- installkernel(): the kernel has efi_secret, or it is said (issue 25) ---------
+# kernel_calls NAME KERNEL SRCMODS [OS_RELEASE]: installkernel() with recording
+# stand-ins; instmods' calls and dwarn's lines in $T/k-NAME.calls.
+kernel_calls() {
+	env -i PATH="$PATH" MOD="$MOD" OUT="$T/k-$1.calls" kernel="$2" srcmods="$3" \
+		COCO_UNLOCK_OS_RELEASE="${4:-/nonexistent}" bash -c '
+		rec() { printf "%s\n" "$*" >>"$OUT"; }
+		instmods() { rec instmods "$@"; }
+		dwarn() { rec dwarn "$@"; }
+		dinfo() { :; }
+		: >"$OUT"
+		. "$MOD/module-setup.sh"
+		installkernel' >"$T/k-$1.out" 2>&1
+	echo $? >"$T/k-$1.rc"
+}
+for k in stock module builtin; do mkdir -p "$T/modules/$k"; done
+echo 'kernel/drivers/md/dm-crypt.ko.zst: kernel/drivers/md/dm-mod.ko.zst' >"$T/modules/stock/modules.dep"
+echo 'kernel/drivers/md/dm-mod.ko' >"$T/modules/stock/modules.builtin"
+echo 'kernel/drivers/virt/coco/efi_secret/efi_secret.ko.zst:' >"$T/modules/module/modules.dep"
+echo 'kernel/drivers/virt/coco/efi_secret/efi_secret.ko' >"$T/modules/builtin/modules.builtin"
+printf 'NAME="Ubuntu"\nID=ubuntu\nID_LIKE=debian\n' >"$T/os-release.ubuntu"
+kernel_calls stock 6.12.0-stock "$T/modules/stock"
+kernel_calls ubuntu 6.8.0-stock-generic "$T/modules/stock" "$T/os-release.ubuntu"
+kernel_calls module 6.1.0-test "$T/modules/module"
+kernel_calls builtin 6.8.0-builtin "$T/modules/builtin"
+tap_check "installkernel(): efi_secret and dm_crypt asked for" \
+	grep -qx 'instmods efi_secret dm_crypt' "$T/k-stock.calls"
+tap_is "kernel without efi_secret: one dwarn names the kernel and what to do" 1 \
+	"$(grep -c '^dwarn coco-unlock: kernel 6.12.0-stock has no efi_secret, .*CONFIG_EFI_SECRET' "$T/k-stock.calls")"
+grep '^dwarn' "$T/k-stock.calls" | sed 's/^/#   /'
+tap_check "kernel without efi_secret, on Ubuntu: install linux-modules-extra-VERSION" \
+	grep -q '^dwarn coco-unlock: kernel 6.8.0-stock-generic has no efi_secret, .*install linux-modules-extra-6.8.0-stock-generic$' "$T/k-ubuntu.calls"
+tap_absent "efi_secret a module: nothing said" "$T/k-module.calls" '^dwarn' '^instmods '
+tap_absent "efi_secret built in: nothing said" "$T/k-builtin.calls" '^dwarn' '^instmods '
+
 # --- the fake image ----------------------------------------------------------------
 R=$T/root
 if ! it_busybox_root "$R" || ! it_chroot_probe "$R"; then

@@ -34,6 +34,15 @@ if ! it_busybox_root "$B" || ! it_chroot_probe "$B"; then
 	exit
 fi
 mkdir -p "$B$IT_SHARE" "$B/usr/lib/coco-unlock" "$B/lib/modules/6.1.0-test/kernel/arch/x86/crypto"
+# The test kernel has efi_secret as a module (modules.dep names it).
+echo 'kernel/drivers/virt/coco/efi_secret/efi_secret.ko:' >"$B/lib/modules/6.1.0-test/modules.dep"
+# Kernels without it (Debian's own), and with it built in.
+mkdir -p "$B/lib/modules/6.1.0-stock" "$B/lib/modules/6.8.0-builtin"
+printf '%s\n' 'kernel/drivers/md/dm-crypt.ko.zst: kernel/drivers/md/dm-mod.ko.zst' \
+	'kernel/drivers/md/dm-mod.ko.zst:' >"$B/lib/modules/6.1.0-stock/modules.dep"
+echo 'kernel/drivers/md/dm-mod.ko' >"$B/lib/modules/6.1.0-stock/modules.builtin"
+echo 'kernel/drivers/virt/coco/efi_secret/efi_secret.ko' >"$B/lib/modules/6.8.0-builtin/modules.builtin"
+: >"$B/lib/modules/6.8.0-builtin/modules.dep"
 cat >"$B$IT_SHARE/hook-functions" <<'HF'
 # Recording stand-ins for initramfs-tools' hook-functions.
 rec() { printf '%s\n' "$*" >>/calls; }
@@ -111,6 +120,38 @@ tap_is "typical: one warning only" 1 "$(grep -c '^W:' "$R/err")"
 tap_empty "typical: nothing on stdout" "$R/rc" "$(cat "$R/out")"
 unexpected=$(grep -vE '^(copy_exec|manual_add_modules) ' "$R/calls" || true)
 tap_empty "typical: nothing else asked for" "$R/calls" "$unexpected"
+
+# --- the kernel: efi_secret or not (issue 25) --------------------------------
+# Debian's stock kernels have no efi_secret: the image is made (the prompt
+# still works) and the hook says, once, which kernel and what to do.
+cp "$T/typical.crypttab" "$T/stock.crypttab"
+cp "$T/typical.cryptroot" "$T/stock.cryptroot"
+run stock MODULESDIR=/lib/modules/6.1.0-stock version=6.1.0-stock
+tap_is "kernel without efi_secret: the hook succeeds" 0 "$(cat "$R/rc")"
+tap_check "kernel without efi_secret: one line names the kernel and what to do" \
+	grep -q "^W: coco-unlock: kernel 6.1.0-stock has no efi_secret, .*CONFIG_EFI_SECRET" "$R/err"
+tap_is "kernel without efi_secret: said once, beside the crypttab warning" 1 \
+	"$(grep -c 'no efi_secret' "$R/err")"
+grep 'no efi_secret' "$R/err" | sed 's/^/#   /'
+# On Ubuntu the module is in linux-modules-extra-VERSION.
+cp "$T/typical.crypttab" "$T/ubuntu.crypttab"
+cp "$T/typical.cryptroot" "$T/ubuntu.cryptroot"
+printf 'NAME="Ubuntu"\nID=ubuntu\nID_LIKE=debian\n' >"$T/os-release.ubuntu"
+run ubuntu MODULESDIR=/lib/modules/6.1.0-stock version=6.1.0-stock
+# Again with Ubuntu's /etc/os-release in the tree run() made.
+cp "$T/os-release.ubuntu" "$R/etc/os-release"
+env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin DESTDIR=/dest MODULESDIR=/lib/modules/6.1.0-stock \
+	version=6.1.0-stock MODULES=dep verbose=n $IT_CHROOT "$R" /bin/sh /hook >"$R/out" 2>"$R/err"
+tap_check "kernel without efi_secret, on Ubuntu: install linux-modules-extra-VERSION" \
+	grep -q "^W: coco-unlock: kernel 6.1.0-stock has no efi_secret, .*install linux-modules-extra-6.1.0-stock\$" "$R/err"
+# Built in (modules.builtin) or a module (the typical run): nothing said
+# but the crypttab warning (the proof the hook ran to its end).
+cp "$T/typical.crypttab" "$T/builtin.crypttab"
+cp "$T/typical.cryptroot" "$T/builtin.cryptroot"
+run builtin MODULESDIR=/lib/modules/6.8.0-builtin version=6.8.0-builtin
+tap_is "efi_secret built in: the hook succeeds" 0 "$(cat "$R/rc")"
+tap_absent "efi_secret built in: no word of it" "$R/err" 'efi_secret' 'data is keyed'
+tap_absent "efi_secret a module: no word of it" "$T/typical/err" 'efi_secret' 'data is keyed'
 
 # --- the root volume keyed by a secret: cryptroot drops it ----------------
 printf 'root UUID=%s %s/%s luks\n' "$U1" "$S" "$GUID2" >"$T/rootkey.crypttab"

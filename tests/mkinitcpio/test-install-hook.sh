@@ -52,6 +52,26 @@ tap_check "static: the kernel's ciphers (as encrypt does without CRYPTO_MODULES)
 # The static build's keyslot crypto is its own, in user space: no AF_ALG
 # module, required or optional.
 tap_absent "static: no AF_ALG module (af_alg, algif_*)" "$R" '(af_alg|algif_)'
+tap_empty "static: no kernel named, no word of efi_secret" "$R.rc" "$(calls "$R" warning)"
+# The kernel (issue 25): a module tree without efi_secret (Debian's stock
+# kernels), one with it as a module, one with it built in.
+for k in stock module builtin; do mkdir -p "$T/modules/$k"; done
+echo 'kernel/drivers/md/dm-crypt.ko.zst: kernel/drivers/md/dm-mod.ko.zst' >"$T/modules/stock/modules.dep"
+echo 'kernel/drivers/md/dm-mod.ko' >"$T/modules/stock/modules.builtin"
+echo 'kernel/drivers/virt/coco/efi_secret/efi_secret.ko.zst:' >"$T/modules/module/modules.dep"
+echo 'kernel/drivers/virt/coco/efi_secret/efi_secret.ko' >"$T/modules/builtin/modules.builtin"
+for k in stock module builtin; do
+	run_build "$T/k-$k" COCO_UNLOCK_BINARY="$T/lib/coco-unlock.static" \
+		KERNELVERSION="6.12.0-$k" _d_kmoduledir="$T/modules/$k"
+done
+tap_is "kernel without efi_secret: build() succeeds" 0 "$(cat "$T/k-stock.rc")"
+tap_check "kernel without efi_secret: one warning names the kernel and what to do" \
+	test "$(calls "$T/k-stock" warning | grep -c '^coco-unlock: kernel 6.12.0-stock has no efi_secret, .*CONFIG_EFI_SECRET')" = 1
+calls "$T/k-stock" warning | sed 's/^/#   /'
+tap_check "efi_secret a module or built in: build() succeeds" \
+	test "$(cat "$T/k-module.rc" "$T/k-builtin.rc" | tr -d '\n')" = 00
+tap_empty "efi_secret a module or built in: no warning" "$T/k-module.rc" \
+	"$(calls "$T/k-module" warning)$(calls "$T/k-builtin" warning)"
 tap_is "static: add_runscript once, without arguments" "add_runscript" "$(grep '^add_runscript' "$R")"
 # run_hook calls it after coco-unlock (rd.coco.on-failure=poweroff when
 # coco-unlock is killed): tests/mkinitcpio/test-run-hook.sh.

@@ -45,12 +45,17 @@ if [ "${7:-}" = remove ]; then
 	exit 0
 fi
 
-step "the test kernel $release: modules, config, image"
-mkdir -p "$tree/lib/modules"
-cp -a "$kdir/modules/lib/modules/$release" "$tree/lib/modules/"
-install -m 0644 "$kdir/config" "$tree/boot/config-$release"
-install -m 0644 "$kdir/bzImage" "$tree/boot/vmlinuz-$release"
-in_root depmod "$release"
+if [ -d "$kdir/modules" ]; then
+	step "the test kernel $release: modules, config, image"
+	mkdir -p "$tree/lib/modules"
+	cp -a "$kdir/modules/lib/modules/$release" "$tree/lib/modules/"
+	install -m 0644 "$kdir/config" "$tree/boot/config-$release"
+	install -m 0644 "$kdir/bzImage" "$tree/boot/vmlinuz-$release"
+	in_root depmod "$release"
+else
+	# The distribution's kernel, installed in the root by its packages.
+	step "the distribution's kernel $release"
+fi
 
 # The names each generator gives the root's mapping by default:
 # cryptroot the crypttab's, dracut (rd.luks.uuid=) luks-UUID.

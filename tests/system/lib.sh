@@ -44,36 +44,84 @@ BOOT_TIMEOUT=${BOOT_TIMEOUT:-180}
 
 SYS_SRC=$TOP/tests/system
 SYS_WORK=${SYS_WORK:-$BUILD/system}
-SYS_SUITE=bookworm
+# The release of the system: bookworm (Debian 12, on the test kernel 6.1),
+# trixie (Debian 13, on the test kernel 6.12: built from Debian 12's
+# linux-source-6.12, not from trixie's), noble (Ubuntu 24.04 LTS, on
+# Ubuntu's own kernel).
+SYS_SUITE=${SYS_SUITE:-bookworm}
+case $SYS_SUITE in
+noble) SYS_DISTRO=ubuntu ;;
+*) SYS_DISTRO=debian ;;
+esac
+# Ubuntu's archive (this machine's apt knows Debian's only).
+UBUNTU_MIRROR=${UBUNTU_MIRROR:-http://archive.ubuntu.com/ubuntu}
 # The root's file system: the debootstrapped system (about 220-260 MiB) and
 # room for a boot's journal and logs.
-SYS_FS_MIB=${SYS_FS_MIB:-400}
+# Ubuntu's root (its kernel's modules, linux-modules-extra) about 480 MiB.
+if [ "$SYS_DISTRO" = ubuntu ]; then
+	SYS_FS_MIB=${SYS_FS_MIB:-800}
+else
+	SYS_FS_MIB=${SYS_FS_MIB:-400}
+fi
 
 sys_log() { echo "# system: $*" >&2; }
 
-# sys_mirror: the Debian 12 archive this machine's apt uses.
+# sys_mirror: the archive of SYS_SUITE: for Debian the one this machine's
+# apt uses (its bookworm entry, whatever the suite), for Ubuntu UBUNTU_MIRROR.
 sys_mirror() {
-	"$TOP/tools/apt-sources.sh" "$SYS_SUITE" | head -n 1
+	if [ "$SYS_DISTRO" = ubuntu ]; then
+		echo "$UBUNTU_MIRROR"
+	else
+		"$TOP/tools/apt-sources.sh" bookworm | head -n 1
+	fi
+}
+
+# sys_keyring: sets SYS_KEYRING to the keyring debootstrap checks the
+# archive with: Debian's (installed here) or Ubuntu's archive keyring,
+# from Debian's own ubuntu-keyring package (trixie has it, bookworm does
+# not), fetched once with apt through a private trixie list and
+# unpacked under $CACHE/ubuntu-keyring; the system's apt is not touched.
+sys_keyring() {
+	SYS_KEYRING=
+	[ "$SYS_DISTRO" = ubuntu ] || return 0
+	local dir=$CACHE/ubuntu-keyring mirror
+	SYS_KEYRING=$dir/usr/share/keyrings/ubuntu-archive-keyring.gpg
+	[ -s "$SYS_KEYRING" ] && return 0
+	mirror=$("$TOP/tools/apt-sources.sh" bookworm | head -n 1) || return 1
+	local apt=$CACHE/apt-trixie
+	mkdir -p "$apt/lists/partial" "$apt/cache/archives/partial"
+	echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $mirror trixie main" >"$apt/sources.list"
+	local o=(-o "Dir::Etc::SourceList=$apt/sources.list" -o Dir::Etc::SourceParts=-
+		-o "Dir::State::Lists=$apt/lists" -o "Dir::Cache=$apt/cache"
+		-o Dir::State::status=/dev/null -o APT::Sandbox::User="$(id -un)" -o Debug::NoLocking=1)
+	sys_log "Ubuntu's archive keyring: Debian's ubuntu-keyring from trixie (once)"
+	apt-get "${o[@]}" -q update >"$apt/update.log" 2>&1 &&
+		(cd "$apt/cache/archives" && apt-get "${o[@]}" -q download ubuntu-keyring) >>"$apt/update.log" 2>&1 ||
+		{ tail -n 5 "$apt/update.log" >&2; boot_die "could not fetch ubuntu-keyring (log: $apt/update.log)"; return 1; }
+	rm -rf "$dir"
+	dpkg-deb -x "$(ls "$apt"/cache/archives/ubuntu-keyring_*.deb | tail -n 1)" "$dir" &&
+		[ -s "$SYS_KEYRING" ] || { boot_die "no $SYS_KEYRING in ubuntu-keyring"; return 1; }
 }
 
 # sys_base_root VARIANT: sets BASE_ROOT to the cached debootstrapped root,
 # making it when the cache has none (2-4 minutes, downloads).
 sys_base_root() {
 	local variant=$1 mirror key
-	mirror=$(sys_mirror) || return 1
+	mirror=$(sys_mirror) && sys_keyring || return 1
 	key=$({
 		echo "$variant $SYS_SUITE $mirror"
 		sha256sum <"$SYS_SRC/make-root.sh"
 		dpkg-query -W -f='${Version}\n' debootstrap
 	} | sha256sum | cut -c1-16)
-	BASE_ROOT=$CACHE/debian-root-$variant-$key
+	BASE_ROOT=$CACHE/$SYS_DISTRO-root-$SYS_SUITE-$variant-$key
 	mkdir -p "$CACHE"
 	(
 		flock 9
 		[ -e "$BASE_ROOT/.complete" ] && exit 0
 		sys_log "debootstrap $SYS_SUITE ($variant) from $mirror into $BASE_ROOT (once)"
 		local start=$SECONDS
-		if ! "$SYS_SRC/make-root.sh" "$variant" "$BASE_ROOT" "$mirror" >"$BASE_ROOT.log" 2>&1; then
+		if ! "$SYS_SRC/make-root.sh" "$variant" "$BASE_ROOT" "$mirror" "$SYS_SUITE" $SYS_KEYRING \
+			>"$BASE_ROOT.log" 2>&1; then
 			tail -n 20 "$BASE_ROOT.log" >&2
 			boot_die "debootstrap failed (log: $BASE_ROOT.log)"
 			exit 1
@@ -82,9 +130,15 @@ sys_base_root() {
 	) 9>"$BASE_ROOT.lock"
 }
 
-# sys_deb: sets DEB to the package, or fails saying how to make it.
+# sys_deb: sets DEB to the package, or fails saying how to make it. On
+# another release than Debian 12 the package is built for that release
+# (sys_release_deb).
 sys_deb() {
 	local f
+	if [ "$SYS_SUITE" != bookworm ]; then
+		sys_release_deb
+		return
+	fi
 	if [ -z "${DEB:-}" ]; then
 		# make deb empties the directory first: one version in it.
 		for f in "$BUILD"/deb/coco-unlock_*_amd64.deb; do DEB=$f; done
@@ -95,15 +149,49 @@ sys_deb() {
 	fi
 }
 
+# sys_release_deb: sets DEB to the package built inside a root of
+# SYS_SUITE (tests/system/build-deb.sh: that release's build dependencies,
+# dpkg-shlibdeps and lintian), in $SYS_WORK/deb-SUITE; made again when a
+# tracked file of the tree or the build root changes. The build root is
+# cached like the test roots ($CACHE/DISTRO-root-SUITE-build-KEY); its
+# build dependencies are installed into it by the first build.
+sys_release_deb() {
+	local out=$SYS_WORK/deb-$SYS_SUITE stamp_value
+	sys_base_root build || return 1
+	mkdir -p "$out"
+	stamp_value=$(cd "$TOP" && { echo "$BASE_ROOT"; git ls-files -co --exclude-standard -z |
+		xargs -0 sha256sum; } | sha256sum | cut -c1-16)
+	(
+		flock 8
+		[ "$(cat "$out.stamp" 2>/dev/null)" = "$stamp_value" ] && exit 0
+		sys_log "$SYS_SUITE: building the package in $BASE_ROOT (log: $out.log)"
+		local start=$SECONDS
+		if ! TOP=$TOP CACHE=$CACHE "$SYS_SRC/build-deb.sh" "$BASE_ROOT" "$out" >"$out.log" 2>&1; then
+			tail -n 25 "$out.log" >&2
+			boot_die "$SYS_SUITE: the package build failed (log: $out.log)"
+			exit 1
+		fi
+		echo "$stamp_value" >"$out.stamp"
+		sys_log "$SYS_SUITE: package built in $((SECONDS - start)) s"
+	) 8>"$out.lock" || return 1
+	DEB=$(ls "$out"/coco-unlock_*_amd64.deb 2>/dev/null | tail -n 1)
+	[ -n "$DEB" ] || { boot_die "no package in $out"; return 1; }
+}
+
 # sys_system VARIANT: the system of that variant, built or reused; sets
 # SYS_DIR (its directory: root.img, initrd.img, initrd-without.img,
 # build.log). Its inputs: the base root, the package, the kernel, the root
 # key and the scripts that make it.
 sys_system() {
 	local variant=$1
-	boot_kernel && boot_disks && sys_deb && sys_base_root "$variant" || return 1
 	SYS_DIR=$SYS_WORK/$variant
+	[ "$SYS_SUITE" != bookworm ] && SYS_DIR=$SYS_WORK/$SYS_SUITE-$variant
 	mkdir -p "$SYS_DIR"
+	if [ "$SYS_DISTRO" = ubuntu ]; then
+		boot_disks && sys_deb && sys_base_root "$variant" && sys_distro_kernel || return 1
+	else
+		boot_kernel && boot_disks && sys_deb && sys_base_root "$variant" || return 1
+	fi
 	local inputs=("$BASE_ROOT" "$DEB" "$KERNEL_DIR" "$FIX/root.key" "$SYS_SRC/lib.sh"
 		"$SYS_SRC/build-system.sh" "$SYS_SRC/report" "$BOOT_SRC/lib.sh" "$SYS_FS_MIB")
 	(
@@ -137,11 +225,27 @@ sys_system() {
 	) 8>"$SYS_DIR/system.lock"
 }
 
+# sys_distro_kernel: the distribution's own kernel, installed in the base
+# root by make-root.sh, as the harness wants it: sets KERNEL_DIR
+# ($SYS_DIR/kernel: bzImage, config, release; no modules/, which tells
+# build-system.sh the root has them) and KERNEL_RELEASE.
+sys_distro_kernel() {
+	local v
+	KERNEL_DIR=$SYS_DIR/kernel
+	KERNEL_RELEASE=$(ls "$BASE_ROOT/lib/modules" | tail -n 1)
+	v=$BASE_ROOT/boot/vmlinuz-$KERNEL_RELEASE
+	[ -n "$KERNEL_RELEASE" ] && [ -f "$v" ] ||
+		{ boot_die "no kernel in $BASE_ROOT"; return 1; }
+	mkdir -p "$KERNEL_DIR"
+	cmp -s "$v" "$KERNEL_DIR/bzImage" || cp "$v" "$KERNEL_DIR/bzImage"
+	echo "$KERNEL_RELEASE" >"$KERNEL_DIR/release"
+}
+
 # sys_run NAME: a fresh run directory RUN=$SYS_WORK/runs/VARIANT-NAME, with the
 # output disk the report writes the journal to (out.img, 32 MiB, the only
 # disk QEMU may write: the root image stays as it is).
 sys_run() {
-	RUN=$SYS_WORK/runs/$SYS_VARIANT-$1
+	RUN=$SYS_WORK/runs/${SYS_DIR##*/}-$1
 	rm -rf "$RUN"
 	mkdir -p "$RUN"
 	truncate -s 32M "$RUN/out.img"
@@ -187,9 +291,13 @@ sys_test_start() {
 	initramfs-tools) SYS_MAPPER=root ;;
 	dracut) SYS_MAPPER=luks-$ROOT_UUID ;;
 	esac
-	if [ "$KERNEL_SERIES" != 6.1 ]; then
-		tap_skip "real-system boot ($SYS_VARIANT) on $KERNEL_SERIES" \
-			"real-system boots run on kernel 6.1 only (time budget)"
+	# Each release's boots run in one kernel phase: Debian 12's and
+	# Ubuntu's (its own kernel) in 6.1's, Debian 13's in 6.12's.
+	local series=6.1
+	[ "$SYS_SUITE" = trixie ] && series=6.12
+	if [ "$KERNEL_SERIES" != "$series" ]; then
+		tap_skip "real-system boot ($SYS_VARIANT, $SYS_SUITE) on $KERNEL_SERIES" \
+			"$SYS_SUITE's real-system boots run on kernel $series only (time budget)"
 		tap_done
 		exit 0
 	fi
@@ -203,7 +311,7 @@ sys_test_start() {
 		tap_done
 		exit 1
 	fi
-	tap_ok "$SYS_VARIANT: the system is built (log: $SYS_DIR/build.log)"
+	tap_ok "$SYS_VARIANT ($SYS_SUITE, kernel $KERNEL_RELEASE): the system is built (log: $SYS_DIR/build.log)"
 }
 
 # sys_list IMAGE: the files of an initramfs, by the generator's own lister.
@@ -287,6 +395,6 @@ sys_journal_no_secret_bytes() {
 
 # sys_figures TEXT: the sizes and TEXT, for the record.
 sys_figures() {
-	echo "$SYS_VARIANT: initramfs ${SIZE_WITHOUT:-?} bytes without coco-unlock, ${SIZE_WITH:-?} with it; $*" |
-		tee "$SYS_WORK/figures-$SYS_VARIANT.txt" | sed 's/^/# FIGURE: /'
+	echo "${SYS_DIR##*/}: initramfs ${SIZE_WITHOUT:-?} bytes without coco-unlock, ${SIZE_WITH:-?} with it; $*" |
+		tee "$SYS_WORK/figures-${SYS_DIR##*/}.txt" | sed 's/^/# FIGURE: /'
 }

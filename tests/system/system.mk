@@ -7,6 +7,24 @@
 # $(BUILD)/system. They run on kernel 6.1 only (each boot costs half a
 # minute to a minute under TCG; on 6.12 they say so and skip).
 BOOT_TESTS += tests/system/test-initramfs-tools.sh tests/system/test-dracut.sh
+# Ubuntu 24.04 LTS on Ubuntu's own kernel (issue 25): its roots (a test
+# root with the kernel, a build root for the package built for noble) are
+# cached as $(CACHE)/ubuntu-root-noble-*; the first run makes them and
+# the noble package (about 10 minutes), then three boots.
+BOOT_TESTS += tests/system/test-ubuntu.sh
+# Made before the boot phase, outside the test's time limit.
+BOOT_TEST_PREREQS += system-noble
+.PHONY: system-noble system-trixie
+system-noble:
+	@$(boot_env) tests/system/prepare.sh noble initramfs-tools
+# Debian 13 (trixie) with each generator, on the 6.12 test kernel (built
+# from Debian 12's linux-source-6.12, not trixie's): in the boot-6.12
+# phase only, so made only when BOOT_KERNELS has 6.12 (.ci/run).
+BOOT_TESTS += tests/system/test-trixie-initramfs-tools.sh tests/system/test-trixie-dracut.sh
+BOOT_TEST_PREREQS += $(if $(filter 6.12,$(BOOT_KERNELS)),system-trixie)
+system-trixie:
+	@$(boot_env) KERNEL_SERIES=6.12 tests/system/prepare.sh trixie initramfs-tools
+	@$(boot_env) KERNEL_SERIES=6.12 tests/system/prepare.sh trixie dracut
 # debootstrap, and the generators' listers on this machine (lsinitramfs,
 # lsinitrd: the initramfs-tools and dracut groups).
 CHECK_DEPS += system

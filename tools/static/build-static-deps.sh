@@ -232,9 +232,23 @@ cd "$src"
 sed -i '/--enable-static is not supported by kmod/d' configure.ac
 touch libkmod/docs/gtk-doc.make
 step kmod autoreconf -fi
+# kmod 30 calls GNU basename() (const in, a pointer into it out); musl
+# 1.2.5 (Debian 13, Ubuntu 24.04) no longer declares it in <string.h>, and
+# GCC 14 refuses the implicit declaration. The GNU one, for kmod only
+# (kmod never includes <libgen.h>, whose POSIX basename this would hide).
+cat >"$WORK/gnu-basename.h" <<'EOF'
+#include <string.h>
+static inline char *coco_gnu_basename(const char *p)
+{
+	const char *s = strrchr(p, '/');
+	return (char *)(s ? s + 1 : p);
+}
+#define basename coco_gnu_basename
+EOF
 step kmod ./configure "${CONF[@]}" --without-zstd --without-xz --without-zlib \
 	--without-openssl --disable-manpages --disable-test-modules --disable-python
-step kmod make -j"$JOBS" libkmod/libkmod.la
+# At make time only: configure's own probes must see the plain headers.
+step kmod make -j"$JOBS" CPPFLAGS="$CPPFLAGS -include $WORK/gnu-basename.h" libkmod/libkmod.la
 step kmod make install-libLTLIBRARIES install-includeHEADERS install-pkgconfigDATA
 
 # --- libgpg-error and libgcrypt: the crypto backend ------------------------------
