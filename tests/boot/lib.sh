@@ -414,6 +414,8 @@ esp_image() {
 	rm -f "$tmp"
 	if [ -n "$table" ]; then
 		# Masked (tools/coco-inject): no plain copy in the firmware's caches.
+		# Either step failing is the failure (A && B || C on purpose).
+		# shellcheck disable=SC2015
 		python3 -c 'import sys
 data = open(sys.argv[1], "rb").read()
 open(sys.argv[2], "wb").write(bytes(b ^ ((167 * i + 13) & 255) for i, b in enumerate(data)))' \
@@ -447,14 +449,14 @@ BOOT_CMDLINE_BASE="initrd=\\initrd.img console=ttyS0 panic=1 rd.coco.timeout=15"
 boot_qemu_start() {
 	local serial=$1 esp=$2 d
 	shift 2
-	local drives=(-drive "if=virtio,format=raw,snapshot=on,file=$esp") extra=()
+	local drives=(-drive "if=virtio,format=raw,snapshot=on,file=$esp") qemu_extra=()
 	# A DISK may be blkdebug:RULES:IMAGE, QEMU's error injection (fault boots).
 	for d in "$@"; do
 		drives+=(-drive "if=virtio,format=raw,snapshot=on,file=$d")
 	done
 	# BOOT_QEMU_ARGS: more QEMU arguments, as words (a hot-plug port, say).
 	# shellcheck disable=SC2206
-	[ -n "${BOOT_QEMU_ARGS:-}" ] && extra=($BOOT_QEMU_ARGS)
+	[ -n "${BOOT_QEMU_ARGS:-}" ] && qemu_extra=($BOOT_QEMU_ARGS)
 	QEMU_VARS=$(mktemp --suffix=.fd)
 	cp "$OVMF_VARS" "$QEMU_VARS"
 	# A QMP socket when a test drives the VM (memory dumps, hot-plug).
@@ -469,7 +471,7 @@ boot_qemu_start() {
 		-display none -no-reboot -no-user-config \
 		-drive "if=pflash,format=raw,unit=0,readonly=on,file=$OVMF_CODE" \
 		-drive "if=pflash,format=raw,unit=1,file=$QEMU_VARS" \
-		"${drives[@]}" "${extra[@]}" \
+		"${drives[@]}" "${qemu_extra[@]}" \
 		-device virtio-rng-pci \
 		-serial "$serial" >"$QEMU_LOG" 2>&1 &
 	QEMU_PID=$!
@@ -498,7 +500,7 @@ boot_vm() {
 	# With BOOT_DUMP=FILE, when the guest says DUMP-READY (cocotest.dump),
 	# the VM is stopped, its whole memory dumped to FILE through QMP
 	# (dump-guest-memory, paging off) and QEMU told to quit.
-	local early= dumped=0
+	local early='' dumped=0
 	while kill -0 "$qpid" 2>/dev/null; do
 		early=$(grep -aoE 'coco-inject: failed|Kernel panic|GUEST-DONE-NOPOWEROFF' "$log" | head -n 1)
 		if [ -n "$early" ]; then
@@ -654,6 +656,8 @@ boot_test_start() {
 # HOTPLUG_RC (boot_vm's status); the clean log is $RUN/serial.txt.
 boot_hotplug() {
 	local img=$1 extra=$2 table=$3 delay=${4:-5} vm
+	# Read by the test after the call (test-faults.sh).
+	# shellcheck disable=SC2034
 	HOTPLUG_PLUGGED=0 HOTPLUG_RC=1
 	: >"$RUN/serial.txt"
 	# pcie_ports=native: the test kernel has no ASPM, so it does not ask the
@@ -662,6 +666,7 @@ boot_hotplug() {
 	QMP_SOCK=$RUN/qmp.sock BOOT_QEMU_ARGS="-global ICH9-LPC.acpi-pci-hotplug-with-bridge-support=off -device pcie-root-port,id=rp1,chassis=1,slot=1" \
 		boot_vm "$RUN/serial.log" "$RUN/esp.img" &
 	vm=$!
+	# shellcheck disable=SC2034 # HOTPLUG_PLUGGED, read by the test
 	for _ in $(seq 600); do
 		if grep -aq 'coco-unlock: waiting up to' "$RUN/serial.log" 2>/dev/null; then
 			sleep "$delay"
@@ -674,6 +679,7 @@ boot_hotplug() {
 		sleep 0.2
 	done
 	wait "$vm"
+	# shellcheck disable=SC2034
 	HOTPLUG_RC=$?
 	cp "$RUN/serial.log.txt" "$RUN/serial.txt" 2>/dev/null || : >"$RUN/serial.txt"
 }
@@ -685,8 +691,10 @@ boot_hotplug() {
 hotplug_times() {
 	HOTPLUG_SEEN_AT=$(grep -aoE '^\[ *[0-9]+\.[0-9]+\] virtio_blk [^ ]*: \[vd[b-z]\]' "$RUN/serial.txt" |
 		head -n 1 | grep -oE '[0-9]+\.[0-9]+' | head -n 1)
+	# shellcheck disable=SC2034 # read by the test and the bench
 	HOTPLUG_UNLOCKED_AT=$(grep -aE 'coco-unlock: luks-.*: unlocked' "$RUN/serial.txt" |
 		grep -oE '^\[ *[0-9]+\.[0-9]+\]' | head -n 1 | tr -d '[] ')
+	# shellcheck disable=SC2034
 	HOTPLUG_PICKED_AT=$(awk -v seen="${HOTPLUG_SEEN_AT:-x}" '
 		seen != "x" && /^\[ *[0-9]+\.[0-9]+\] coco-unlock: / {
 			t = $0; sub(/^\[ */, "", t); sub(/\].*/, "", t)

@@ -204,6 +204,7 @@ dracut_boot() {
 # checks).
 dracut_boot_typed() {
 	local name=$1 extra=$3 table=$4 prompt=$5 key=$6
+	# shellcheck disable=SC2034 # read by esp_image (tests/boot/lib.sh)
 	INITRD=$2
 	shift 6
 	[ "$table" = - ] && table=

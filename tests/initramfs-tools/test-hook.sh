@@ -140,6 +140,7 @@ printf 'NAME="Ubuntu"\nID=ubuntu\nID_LIKE=debian\n' >"$T/os-release.ubuntu"
 run ubuntu MODULESDIR=/lib/modules/6.1.0-stock version=6.1.0-stock
 # Again with Ubuntu's /etc/os-release in the tree run() made.
 cp "$T/os-release.ubuntu" "$R/etc/os-release"
+# shellcheck disable=SC2086 # IT_CHROOT: a command and its options
 env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin DESTDIR=/dest MODULESDIR=/lib/modules/6.1.0-stock \
 	version=6.1.0-stock MODULES=dep verbose=n $IT_CHROOT "$R" /bin/sh /hook >"$R/out" 2>"$R/err"
 tap_check "kernel without efi_secret, on Ubuntu: install linux-modules-extra-VERSION" \

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# shellcheck on every shell file the project ships or tests with: the
+# Runs shellcheck on every shell file the project ships or tests with: the
 # hooks and boot scripts of each generator, the developer scripts, the
 # tests. One check per file: no finding (with .shellcheckrc's settings,
 # which say what is off and why).

@@ -95,12 +95,18 @@ sys_keyring() {
 		-o "Dir::State::Lists=$apt/lists" -o "Dir::Cache=$apt/cache"
 		-o Dir::State::status=/dev/null -o APT::Sandbox::User="$(id -un)" -o Debug::NoLocking=1)
 	sys_log "Ubuntu's archive keyring: Debian's ubuntu-keyring from trixie (once)"
+	# Either step failing is the failure (A && B || C on purpose).
+	# shellcheck disable=SC2015
 	apt-get "${o[@]}" -q update >"$apt/update.log" 2>&1 &&
 		(cd "$apt/cache/archives" && apt-get "${o[@]}" -q download ubuntu-keyring) >>"$apt/update.log" 2>&1 ||
 		{ tail -n 5 "$apt/update.log" >&2; boot_die "could not fetch ubuntu-keyring (log: $apt/update.log)"; return 1; }
 	rm -rf "$dir"
-	dpkg-deb -x "$(ls "$apt"/cache/archives/ubuntu-keyring_*.deb | tail -n 1)" "$dir" &&
-		[ -s "$SYS_KEYRING" ] || { boot_die "no $SYS_KEYRING in ubuntu-keyring"; return 1; }
+	local deb=''
+	for deb in "$apt"/cache/archives/ubuntu-keyring_*.deb; do :; done
+	if ! dpkg-deb -x "$deb" "$dir" || [ ! -s "$SYS_KEYRING" ]; then
+		boot_die "no $SYS_KEYRING in ubuntu-keyring"
+		return 1
+	fi
 }
 
 # sys_base_root VARIANT: sets BASE_ROOT to the cached debootstrapped root,
@@ -120,7 +126,7 @@ sys_base_root() {
 		[ -e "$BASE_ROOT/.complete" ] && exit 0
 		sys_log "debootstrap $SYS_SUITE ($variant) from $mirror into $BASE_ROOT (once)"
 		local start=$SECONDS
-		if ! "$SYS_SRC/make-root.sh" "$variant" "$BASE_ROOT" "$mirror" "$SYS_SUITE" $SYS_KEYRING \
+		if ! "$SYS_SRC/make-root.sh" "$variant" "$BASE_ROOT" "$mirror" "$SYS_SUITE" ${SYS_KEYRING:+"$SYS_KEYRING"} \
 			>"$BASE_ROOT.log" 2>&1; then
 			tail -n 20 "$BASE_ROOT.log" >&2
 			boot_die "debootstrap failed (log: $BASE_ROOT.log)"
@@ -174,7 +180,9 @@ sys_release_deb() {
 		echo "$stamp_value" >"$out.stamp"
 		sys_log "$SYS_SUITE: package built in $((SECONDS - start)) s"
 	) 8>"$out.lock" || return 1
-	DEB=$(ls "$out"/coco-unlock_*_amd64.deb 2>/dev/null | tail -n 1)
+	local d
+	DEB=''
+	for d in "$out"/coco-unlock_*_amd64.deb; do [ -f "$d" ] && DEB=$d; done
 	[ -n "$DEB" ] || { boot_die "no package in $out"; return 1; }
 }
 
@@ -232,10 +240,13 @@ sys_system() {
 sys_distro_kernel() {
 	local v
 	KERNEL_DIR=$SYS_DIR/kernel
-	KERNEL_RELEASE=$(ls "$BASE_ROOT/lib/modules" | tail -n 1)
+	KERNEL_RELEASE=''
+	for v in "$BASE_ROOT"/lib/modules/*; do [ -d "$v" ] && KERNEL_RELEASE=${v##*/}; done
 	v=$BASE_ROOT/boot/vmlinuz-$KERNEL_RELEASE
-	[ -n "$KERNEL_RELEASE" ] && [ -f "$v" ] ||
-		{ boot_die "no kernel in $BASE_ROOT"; return 1; }
+	if [ -z "$KERNEL_RELEASE" ] || [ ! -f "$v" ]; then
+		boot_die "no kernel in $BASE_ROOT"
+		return 1
+	fi
 	mkdir -p "$KERNEL_DIR"
 	cmp -s "$v" "$KERNEL_DIR/bzImage" || cp "$v" "$KERNEL_DIR/bzImage"
 	echo "$KERNEL_RELEASE" >"$KERNEL_DIR/release"
