@@ -53,7 +53,7 @@ ALL_CFLAGS = $(COMMON_CFLAGS) $(OPT_CFLAGS) $(CFLAGS)
 all:
 
 deps:
-	@tools/install-deps.sh build
+	@scripts/install-deps.sh build
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -66,8 +66,8 @@ include man/man.mk
 -include plugin/plugin.mk
 -include tools/coco-secret/coco-secret.mk
 -include tools/coco-inject/coco-inject.mk
--include tools/static/static.mk
--include tools/deb/deb.mk
+-include scripts/static/static.mk
+-include scripts/deb/deb.mk
 -include tests/boot/boot.mk
 -include dracut-module/dracut.mk
 -include mkinitcpio-hook/mkinitcpio.mk

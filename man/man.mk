@@ -1,7 +1,7 @@
 # The man pages: written once in man/*.scd (scdoc's format, as kmod's
 # man/), built into $(BUILD)/man/ by `make` and installed from there by
 # each program's install rule. scdoc is Debian's package of that name
-# (tools/install-deps.sh build). The pages say the version the Makefile
+# (scripts/install-deps.sh build). The pages say the version the Makefile
 # does: @VERSION@ in a page's first line.
 #
 #   coco-unlock(8), coco-unlock.cmdline(7)   agent/agent.mk installs them

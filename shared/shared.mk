@@ -12,7 +12,7 @@
 
 SHARED_LIBS_PC := libcryptsetup json-c libkmod
 # SHA-256 and HMAC (crypto-hash.c): libcrypto here; the static build
-# defines COCO_CRYPTO_GCRYPT and takes libgcrypt (tools/static/static.mk).
+# defines COCO_CRYPTO_GCRYPT and takes libgcrypt (scripts/static/static.mk).
 CRYPTO_PC := libcrypto
 CRYPTO_LIBS = $(shell $(PKG_CONFIG) --libs $(CRYPTO_PC))
 EXTRA_CFLAGS_shared = $(shell $(PKG_CONFIG) --cflags $(SHARED_LIBS_PC))

@@ -11,7 +11,7 @@
 # - The root: debootstrap --variant=minbase SUITE (bookworm, the default:
 #   Debian 12; trixie: Debian 13) with git, make and ca-certificates (what
 #   a newcomer needs to clone and type `make`), from the Debian archive
-#   this machine's apt uses (tools/apt-sources.sh: its bookworm entries,
+#   this machine's apt uses (scripts/apt-sources.sh: its bookworm entries,
 #   whose addresses serve the other suites too).
 #   Cached in $CACHE/fresh-root-KEY, keyed by the suite, the archives, the
 #   package list and debootstrap's version; made once (2-3 minutes).
@@ -58,16 +58,16 @@ die() { echo "$me: $*" >&2; exit 2; }
 say() { echo "$me: $*" >&2; }
 
 [ "$(id -u)" = 0 ] || die "run as root (it debootstraps, mounts and chroots)"
-"$TOP/tools/install-deps.sh" fresh
+"$TOP/scripts/install-deps.sh" fresh
 
 # Everything below runs in a private mount namespace of its own.
 if [ "${FRESH_IN_NAMESPACE:-}" != 1 ]; then
 	FRESH_IN_NAMESPACE=1 exec unshare -m --propagation private "$0" --suite "$SUITE" "$CMD"
 fi
 
-archives=$("$TOP/tools/apt-sources.sh") || die "no Debian archive for debootstrap (see above)"
+archives=$("$TOP/scripts/apt-sources.sh") || die "no Debian archive for debootstrap (see above)"
 # The same archives, for SUITE (bookworm-updates -> trixie-updates, ...).
-archives=$(sed "s/ bookworm/ $SUITE/" <<<"$archives")
+archives=${archives// bookworm/ $SUITE}
 mirror=$(awk -v s="$SUITE" '$2 == s { print $1; exit }' <<<"$archives")
 
 # --- the base root, cached -----------------------------------------------------
@@ -99,6 +99,7 @@ flock -u 9
 # --- this run's root -------------------------------------------------------------
 RUNDIR=$(mktemp -d "$FRESH_TMP/coco-fresh.XXXXXX")
 ROOT=$RUNDIR/root
+# shellcheck disable=SC2317 # called by the EXIT trap
 cleanup() {
 	umount -R "$ROOT" 2>/dev/null || umount -lR "$ROOT" 2>/dev/null || true
 	if mountpoint -q "$ROOT"; then
@@ -127,6 +128,7 @@ git clone -q "$TOP" "$ROOT/root/coco-unlock"
 mkdir -p "$ROOT$CACHE"
 shared=()
 for d in "$CACHE"/kernel-* "$CACHE"/static-* "$CACHE"/debian-root-* "$CACHE"/ubuntu-root-*; do
+	# shellcheck disable=SC2015 # skip what is not a complete cache
 	[ -d "$d" ] && { [ -e "$d/done" ] || [ -e "$d/.complete" ]; } || continue
 	case $d in *-root-*-build-*) continue ;; esac
 	mkdir -p "$ROOT$d"
@@ -163,6 +165,7 @@ rm -rf "$TOP/build/fresh/test-logs"
 [ -d "$ROOT/root/coco-unlock/build/test-logs" ] &&
 	cp -a "$ROOT/root/coco-unlock/build/test-logs" "$TOP/build/fresh/"
 for d in "$ROOT$CACHE"/kernel-* "$ROOT$CACHE"/static-* "$ROOT$CACHE"/debian-root-* "$ROOT$CACHE"/ubuntu-root-*; do
+	# shellcheck disable=SC2015 # skip what is not a complete cache
 	[ -d "$d" ] && { [ -e "$d/done" ] || [ -e "$d/.complete" ]; } || continue
 	[ -e "$CACHE/$(basename "$d")" ] && continue
 	cp -a "$d" "$CACHE/" && say "kept the root's $(basename "$d") in $CACHE"

@@ -13,7 +13,7 @@
 #           initramfs-tools hook and scripts in fake images (tests/initramfs-tools)
 #   asan    unit + agent + secret + plugin again, built with ASan and UBSan
 #   fuzz    each libFuzzer target for 12 s (tests/fuzz/fuzz.mk)
-#   package lintian on the package the real-system boots install (tools/deb)
+#   package lintian on the package the real-system boots install (scripts/deb)
 #   static  the agent tests again (not valgrind's), with the static build
 #   boot-6.1, boot-6.12  QEMU boots with a real kernel's efi_secret, on
 #           Debian 12's two kernel lines (BOOT_KERNELS)
@@ -111,7 +111,7 @@ CHECK_BOOT_KERNELS = $(foreach k,$(BOOT_KERNELS),$(if $(call phase_on,boot-$(k))
 CHECK_BOOT = $(if $(CHECK_BOOT_KERNELS),$(call picked,$(BOOT_TESTS)))
 
 check:
-	@tools/install-deps.sh build test $(CHECK_DEPS)
+	@scripts/install-deps.sh build test $(CHECK_DEPS)
 	@rm -f $(RESULTS)
 	@$(MAKE) --no-print-directory check-programs
 	$(if $(strip $(CHECK_ASAN)),@$(MAKE) --no-print-directory BUILD=build-asan SANITIZE=1 check-programs)
@@ -175,8 +175,8 @@ BENCHES ?=
 BENCH_DEPS ?=
 .PHONY: bench
 bench:
-	@tools/install-deps.sh build test
-	$(if $(BENCH_DEPS),@tools/install-deps.sh $(sort $(BENCH_DEPS)) || \
+	@scripts/install-deps.sh build test
+	$(if $(BENCH_DEPS),@scripts/install-deps.sh $(sort $(BENCH_DEPS)) || \
 		echo "bench: missing packages (groups: $(sort $(BENCH_DEPS))): the benches that need them skip")
 	@$(MAKE) --no-print-directory $(BUILD)/coco-unlock
 	$(if $(BENCHES),@$(MAKE) --no-print-directory boot-prereqs)

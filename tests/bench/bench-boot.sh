@@ -10,7 +10,7 @@
 # ratio to the CLI's. Then, on the host: the static dependencies' build
 # time from cache and the stripped sizes.
 # BENCH_EXTRA="NAME=BINARY ..." adds more builds to the same guest run
-# (how the static crypto backend was chosen: tools/static/build-static-deps.sh).
+# (how the static crypto backend was chosen: scripts/static/build-static-deps.sh).
 # The guest runs under TCG (no KVM here): its times are emulated, good for
 # comparing builds with each other in one run, not as real-hardware times.
 # Environment as for the boot tests (TOP, BUILD, CACHE); skips with a
@@ -118,7 +118,7 @@ printf '\n(ratios: each build to the cryptsetup CLI; coco-unlock --dry-run, cli 
 
 echo "== build and size"
 t0=$(date +%s%N)
-if prefix=$(CACHE=$CACHE "$TOP/tools/static/build-static-deps.sh" 2>/dev/null); then
+if prefix=$(CACHE=$CACHE "$TOP/scripts/static/build-static-deps.sh" 2>/dev/null); then
 	t1=$(date +%s%N)
 	echo "static dependencies from cache (build-static-deps.sh): $(((t1 - t0) / 1000000)) ms ($prefix)"
 else

@@ -20,7 +20,7 @@ BOOT_TESTS += tests/boot/test-mkinitcpio.sh
 # sd-coco-unlock in an image laid out as mkinitcpio's systemd hook does
 # (systemd 252 as /init): three boots, and the refused builds. It takes
 # systemd, udev and dmsetup from the host and the dracut tests' root image:
-# the `dracut` group of tools/install-deps.sh (CHECK_DEPS, dracut.mk).
+# the `dracut` group of scripts/install-deps.sh (CHECK_DEPS, dracut.mk).
 BOOT_TESTS += tests/boot/test-mkinitcpio-systemd.sh
 # Whole-memory scans for copies of consumed secrets, and the fault boots
 # (I/O errors, SIGKILL mid-keyslot, 256 MiB, hot-plug, a full area).
@@ -67,7 +67,7 @@ boot-kernel:
 	done
 
 boot-prereqs:
-	@tools/install-deps.sh build boot static
+	@scripts/install-deps.sh build boot static
 	@$(MAKE) --no-print-directory boot-kernel
 	@$(MAKE) --no-print-directory $(BUILD)/coco-inject.efi $(BUILD)/coco-unlock \
 		$(BUILD)/coco-secret static $(BOOT_PROGRAMS)

@@ -23,7 +23,7 @@ if [ "$(id -u)" != 0 ]; then
 fi
 for tool in dracut mkinitramfs lsinitrd lsinitramfs; do
 	if ! command -v "$tool" >/dev/null; then
-		tap_skip "reproducible initramfs images" "no $tool (tools/install-deps.sh dracut initramfs-tools)"
+		tap_skip "reproducible initramfs images" "no $tool (scripts/install-deps.sh dracut initramfs-tools)"
 		tap_done
 		exit 0
 	fi

@@ -50,7 +50,7 @@
 # The images get the static build ($BUILD/static/coco-unlock.stripped),
 # as every initramfs does. Skips with one line when dracut, systemd's
 # initrd pieces, the static build, the injector or the test kernel are
-# missing (make static boot-prereqs; tools/install-deps.sh dracut).
+# missing (make static boot-prereqs; scripts/install-deps.sh dracut).
 set -u
 : "${TOP:?}" "${BUILD:?}"
 ROUNDS=${1:-${ROUNDS:-3}}
@@ -64,9 +64,9 @@ skip() {
 }
 echo "== dracut boot time (QEMU TCG): coco-unlock against an rd.luks.key key file"
 for f in /usr/lib/systemd/systemd /usr/lib/systemd/systemd-cryptsetup /usr/sbin/dmsetup /usr/sbin/cryptsetup; do
-	[ -x "$f" ] || skip "no $f (tools/install-deps.sh dracut)"
+	[ -x "$f" ] || skip "no $f (scripts/install-deps.sh dracut)"
 done
-[ -x /usr/lib/dracut/dracut.sh ] || command -v dracut >/dev/null || skip "no dracut (tools/install-deps.sh dracut)"
+[ -x /usr/lib/dracut/dracut.sh ] || command -v dracut >/dev/null || skip "no dracut (scripts/install-deps.sh dracut)"
 [ -x "$COCO_UNLOCK" ] || skip "no $COCO_UNLOCK (make static)"
 [ -f "${INJECTOR:-$BUILD/coco-inject.efi}" ] || skip "no ${INJECTOR:-$BUILD/coco-inject.efi} (make boot-prereqs)"
 ls "${CACHE:-$HOME/.cache/coco-unlock}"/kernel-*/done >/dev/null 2>&1 ||

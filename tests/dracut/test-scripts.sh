@@ -101,7 +101,7 @@ tap_absent "efi_secret built in: nothing said" "$T/k-builtin.calls" '^dwarn' '^i
 # --- the fake image ----------------------------------------------------------------
 R=$T/root
 if ! it_busybox_root "$R" || ! it_chroot_probe "$R"; then
-	tap_skip "boot runs" "no static BusyBox or no chroot here (tools/install-deps.sh test; root or user namespaces)"
+	tap_skip "boot runs" "no static BusyBox or no chroot here (scripts/install-deps.sh test; root or user namespaces)"
 	tap_done
 	exit
 fi

@@ -38,7 +38,7 @@ $(FUZZ_DIR)/fuzz-%: tests/fuzz/fuzz-%.c $(FUZZ_LIB_OBJS) tests/fuzz/fuzz.h
 
 .PHONY: fuzz fuzz-build
 fuzz-build:
-	@tools/install-deps.sh build fuzz
+	@scripts/install-deps.sh build fuzz
 	@$(MAKE) --no-print-directory $(FUZZ_BINS)
 
 fuzz: fuzz-build

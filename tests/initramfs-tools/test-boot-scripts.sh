@@ -43,12 +43,12 @@ tap_is "init-bottom prereqs: udev" "udev" "$(sh "$BOTTOM" prereqs)"
 
 R=$T/root
 if [ ! -f "$IT_SHARE/scripts/functions" ]; then
-	tap_skip "boot runs" "initramfs-tools-core is not installed (tools/install-deps.sh initramfs-tools)"
+	tap_skip "boot runs" "initramfs-tools-core is not installed (scripts/install-deps.sh initramfs-tools)"
 	tap_done
 	exit
 fi
 if ! it_busybox_root "$R" || ! it_chroot_probe "$R"; then
-	tap_skip "boot runs" "no static BusyBox or no chroot here (tools/install-deps.sh test; root or user namespaces)"
+	tap_skip "boot runs" "no static BusyBox or no chroot here (scripts/install-deps.sh test; root or user namespaces)"
 	tap_done
 	exit
 fi

@@ -28,7 +28,7 @@ done
 
 R=$T/root
 if ! it_busybox_root "$R" || ! it_chroot_probe "$R"; then
-	tap_skip "helper runs" "no static BusyBox or no chroot here (tools/install-deps.sh test; root or user namespaces)"
+	tap_skip "helper runs" "no static BusyBox or no chroot here (scripts/install-deps.sh test; root or user namespaces)"
 	tap_done
 	exit
 fi

@@ -29,7 +29,7 @@ tap_is "hook: runs after cryptroot's (it reads cryptroot's image crypttab)" \
 # The base tree: BusyBox, the recording hook-functions, both binaries.
 B=$T/base
 if ! it_busybox_root "$B" || ! it_chroot_probe "$B"; then
-	tap_skip "hook runs" "no static BusyBox or no chroot here (tools/install-deps.sh test; root or user namespaces)"
+	tap_skip "hook runs" "no static BusyBox or no chroot here (scripts/install-deps.sh test; root or user namespaces)"
 	tap_done
 	exit
 fi

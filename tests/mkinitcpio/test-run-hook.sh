@@ -37,7 +37,7 @@ shells=()
 if command -v busybox >/dev/null && busybox ash -c 'exit 0' 2>/dev/null; then
 	shells+=("busybox ash")
 else
-	tap_skip "busybox ash" "busybox is not installed (tools/install-deps.sh boot)"
+	tap_skip "busybox ash" "busybox is not installed (scripts/install-deps.sh boot)"
 fi
 command -v dash >/dev/null && shells+=("dash")
 
@@ -131,7 +131,7 @@ done
 . "$TOP/tests/initramfs-tools/lib.sh"
 R=$T/root
 if ! it_busybox_root "$R" || ! it_chroot_probe "$R"; then
-	tap_skip "poweroff runs" "no static BusyBox or no chroot here (tools/install-deps.sh test; root or user namespaces)"
+	tap_skip "poweroff runs" "no static BusyBox or no chroot here (scripts/install-deps.sh test; root or user namespaces)"
 	tap_done
 	exit
 fi

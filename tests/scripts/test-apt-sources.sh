@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# tools/apt-sources.sh on fake /etc/apt trees: one-line and deb822 files,
+# scripts/apt-sources.sh on fake /etc/apt trees: one-line and deb822 files,
 # mirrors and proxies, disabled and foreign entries, and none at all.
 set -u
 TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -7,7 +7,7 @@ TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/coco-apt-test.XXXXXX")
 trap 'rm -rf "$T"' EXIT
-HELPER=$TOP/tools/apt-sources.sh
+HELPER=$TOP/scripts/apt-sources.sh
 
 # tree NAME: an empty fake root; prints its path.
 tree() {

@@ -21,7 +21,7 @@ trap 'rm -rf "$T"' EXIT
 
 for tool in scdoc man; do
 	if ! command -v "$tool" >/dev/null; then
-		tap_not_ok "$tool is installed (tools/install-deps.sh build test)"
+		tap_not_ok "$tool is installed (scripts/install-deps.sh build test)"
 		tap_done
 		exit
 	fi

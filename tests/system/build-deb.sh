@@ -1,7 +1,7 @@
 #!/bin/bash
 # Builds coco-unlock's package inside ROOT, a debootstrapped root of the
 # release the package is for (make-root.sh build): the build dependencies
-# from that release's archive (tools/install-deps.sh inside), the static
+# from that release's archive (scripts/install-deps.sh inside), the static
 # libraries from Debian 12's pinned sources as everywhere (the source
 # cache is the caller's, bind-mounted), then dpkg-buildpackage, so that
 # dpkg-shlibdeps names that release's libraries (libssl3t64 on Ubuntu
@@ -37,12 +37,12 @@ mkdir -p "$root$src"
 (cd "$TOP" && git ls-files -z -co --exclude-standard | xargs -0 cp -a --parents -t "$root$src")
 
 echo "== the build dependencies ($(. "$root/etc/os-release" && echo "$PRETTY_NAME"))"
-in_root sh -c "cd $src && tools/install-deps.sh build static deb"
+in_root sh -c "cd $src && scripts/install-deps.sh build static deb"
 echo "== the static libraries"
 # The pinned Debian 12 sources come from the cache, or through the
 # archive this machine's apt names (the root's apt knows its own only).
-mirror=$("$TOP/tools/apt-sources.sh" bookworm | head -n 1)
-in_root env DEBIAN_MIRROR="$mirror" sh -c "cd $src && tools/static/build-static-deps.sh"
+mirror=$("$TOP/scripts/apt-sources.sh" bookworm | head -n 1)
+in_root env DEBIAN_MIRROR="$mirror" sh -c "cd $src && scripts/static/build-static-deps.sh"
 echo "== dpkg-buildpackage"
 in_root sh -c "cd $src && dpkg-buildpackage -us -uc -b"
 rm -rf "$out"

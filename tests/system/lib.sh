@@ -72,7 +72,7 @@ sys_mirror() {
 	if [ "$SYS_DISTRO" = ubuntu ]; then
 		echo "$UBUNTU_MIRROR"
 	else
-		"$TOP/tools/apt-sources.sh" bookworm | head -n 1
+		"$TOP/scripts/apt-sources.sh" bookworm | head -n 1
 	fi
 }
 
@@ -87,7 +87,7 @@ sys_keyring() {
 	local dir=$CACHE/ubuntu-keyring mirror
 	SYS_KEYRING=$dir/usr/share/keyrings/ubuntu-archive-keyring.gpg
 	[ -s "$SYS_KEYRING" ] && return 0
-	mirror=$("$TOP/tools/apt-sources.sh" bookworm | head -n 1) || return 1
+	mirror=$("$TOP/scripts/apt-sources.sh" bookworm | head -n 1) || return 1
 	local apt=$CACHE/apt-trixie
 	mkdir -p "$apt/lists/partial" "$apt/cache/archives/partial"
 	echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $mirror trixie main" >"$apt/sources.list"

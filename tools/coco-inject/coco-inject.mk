@@ -1,6 +1,6 @@
 # coco-inject.efi: the UEFI application that plays the firmware's part in
 # the boot tests and the demo (see coco-inject.c). Built with Debian's
-# gnu-efi (tools/install-deps.sh boot); not part of `make all`.
+# gnu-efi (scripts/install-deps.sh boot); not part of `make all`.
 #
 #   make coco-inject    ->  $(BUILD)/coco-inject.efi
 

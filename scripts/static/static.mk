@@ -1,6 +1,6 @@
 # make static: coco-unlock linked statically with musl, for initramfs
 # images (one file, no shared libraries). The libraries come from Debian's
-# source packages, built once by tools/static/build-static-deps.sh into a
+# source packages, built once by scripts/static/build-static-deps.sh into a
 # prefix in $(CACHE) keyed by versions, flags and toolchain.
 #
 #   $(BUILD)/static/coco-unlock           with symbols
@@ -31,8 +31,8 @@ STATIC_PC = PKG_CONFIG_LIBDIR=$(STATIC_PREFIX)/lib/pkgconfig PKG_CONFIG_PATH= \
 .PHONY: static static-binary install-static
 # The prefix is found (or built) first, then a second make links against it.
 static:
-	@tools/install-deps.sh build static
-	@prefix=$$(CACHE="$(CACHE)" tools/static/build-static-deps.sh) && \
+	@scripts/install-deps.sh build static
+	@prefix=$$(CACHE="$(CACHE)" scripts/static/build-static-deps.sh) && \
 	$(MAKE) --no-print-directory static-binary STATIC_PREFIX="$$prefix"
 
 ifneq ($(STATIC_PREFIX),)

@@ -10,10 +10,10 @@ DEB_SRC = $(DEB_DIR)/coco-unlock-$(VERSION)
 
 .PHONY: deb deb-lintian
 deb:
-	@tools/install-deps.sh build static deb
+	@scripts/install-deps.sh build static deb
 	@v=$$(dpkg-parsechangelog -S Version); [ "$$v" = "$(VERSION)" ] || \
 		{ echo "debian/changelog says $$v, the Makefile $(VERSION)" >&2; exit 1; }
-	@CACHE="$(CACHE)" tools/static/build-static-deps.sh >/dev/null
+	@CACHE="$(CACHE)" scripts/static/build-static-deps.sh >/dev/null
 	rm -rf $(DEB_DIR)
 	mkdir -p $(DEB_SRC)
 	git ls-files -z -co --exclude-standard | xargs -0 cp -a --parents -t $(DEB_SRC)

@@ -2,8 +2,8 @@
 # Builds the static (musl) libraries the static coco-unlock links against,
 # from Debian 12 SOURCE packages pinned by version, and prints the prefix:
 #
-#   tools/static/build-static-deps.sh         -> $CACHE/static-<key>
-#   tools/static/build-static-deps.sh --key   prints only the key
+#   scripts/static/build-static-deps.sh         -> $CACHE/static-<key>
+#   scripts/static/build-static-deps.sh --key   prints only the key
 #
 # The prefix holds lib/*.a, include/, lib/pkgconfig/*.pc (use it with
 # PKG_CONFIG_LIBDIR=PREFIX/lib/pkgconfig pkg-config --static) and
@@ -16,7 +16,7 @@
 #
 # Environment: CACHE (default ~/.cache/coco-unlock), JOBS (default: nproc),
 # DEBIAN_MIRROR, DEBIAN_SECURITY_MIRROR (default: the archives apt is
-# configured with; tools/apt-sources.sh).
+# configured with; scripts/apt-sources.sh).
 set -eu
 set -o pipefail
 
@@ -55,7 +55,7 @@ say() {
 
 for tool in musl-gcc apt-get dpkg-source autoreconf autopoint libtoolize cmake make pkg-config gperf sha256sum flock; do
 	command -v "$tool" >/dev/null ||
-		die "'$tool' is missing; run: tools/install-deps.sh static"
+		die "'$tool' is missing; run: scripts/install-deps.sh static"
 done
 
 # The key: versions, flags (this whole script) and the toolchain.
@@ -95,7 +95,7 @@ SRCDIR=$CACHE/sources
 mkdir -p "$APTDIR/lists/partial" "$APTDIR/cache/archives/partial" "$SRCDIR"
 
 # The archives this machine's apt uses (mirrors, proxies, local copies),
-# reused as deb-src: tools/apt-sources.sh reads them and says what to do
+# reused as deb-src: scripts/apt-sources.sh reads them and says what to do
 # when none serves bookworm.
 KEYRING=/usr/share/keyrings/debian-archive-keyring.gpg
 [ -r "$KEYRING" ] || die "$KEYRING is missing (package debian-archive-keyring): apt cannot verify the sources"
@@ -127,7 +127,7 @@ if ! have_all_sources; then
 		if ! apt-cache "${APT_OPTS[@]}" showsrc "$name" 2>/dev/null | grep -x "Version: $ver" >/dev/null; then
 			served=$(apt-cache "${APT_OPTS[@]}" showsrc "$name" 2>/dev/null |
 				sed -n 's/^Version: //p' | tr '\n' ' ')
-			die "source package $name version $ver is not served by $(echo "$archives" | tr '\n' ' '); served: ${served:-none}. Update the pin in tools/static/build-static-deps.sh"
+			die "source package $name version $ver is not served by $(echo "$archives" | tr '\n' ' '); served: ${served:-none}. Update the pin in scripts/static/build-static-deps.sh"
 		fi
 	done
 	(cd "$SRCDIR" && apt-get "${APT_OPTS[@]}" -q source --download-only "${SOURCES[@]}") \
