@@ -171,18 +171,6 @@ void hmac_sha256(const void *key, size_t key_len, const void *data, size_t len,
 	hmac_sha256_final(&h, out);
 }
 
-void hex_encode(const uint8_t *data, size_t len, char *out)
-{
-	static const char digits[] = "0123456789abcdef";
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		out[2 * i] = digits[data[i] >> 4];
-		out[2 * i + 1] = digits[data[i] & 15];
-	}
-	out[2 * len] = '\0';
-}
-
 int memcmp_constant_time(const void *a, const void *b, size_t len)
 {
 	const volatile uint8_t *x = a, *y = b;

@@ -6,17 +6,7 @@
 #include <string.h>
 
 #include "guid.h"
-
-static int hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
+#include "hex.h"
 
 static bool is_dash_position(size_t i)
 {
@@ -40,7 +30,7 @@ bool guid_parse_n(const char *text, size_t len, struct guid *out)
 			g.str[i] = c;
 			continue;
 		}
-		if (hex_value(c) < 0)
+		if (hex_digit(c) < 0)
 			return false;
 		/* efi_secret names files with lowercase hex (%pUl). */
 		g.str[i] = (c >= 'A' && c <= 'F') ? (char)(c - 'A' + 'a') : c;
@@ -76,7 +66,7 @@ static void text_to_raw(const struct guid *g, uint8_t raw[16])
 	for (i = 0; i < GUID_STRING_LEN; i += 2) {
 		if (is_dash_position(i))
 			i++;
-		raw[n++] = (uint8_t)(hex_value(g->str[i]) << 4 | hex_value(g->str[i + 1]));
+		raw[n++] = (uint8_t)(hex_digit(g->str[i]) << 4 | hex_digit(g->str[i + 1]));
 	}
 }
 

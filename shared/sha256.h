@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hex.h"	/* hex_encode, for the digests' users */
+
 #define SHA256_DIGEST_SIZE 32
 
 /* The library's context, made by init and freed by final. */
@@ -34,7 +36,5 @@ void hmac_sha256_final(struct hmac_sha256 *h, uint8_t out[SHA256_DIGEST_SIZE]);
 void hmac_sha256(const void *key, size_t key_len, const void *data, size_t len,
 		 uint8_t out[SHA256_DIGEST_SIZE]);
 
-/* Lowercase hex of @len bytes into @out (2 * @len + 1 bytes). */
-void hex_encode(const uint8_t *data, size_t len, char *out);
 /* Constant-time comparison: 0 when equal. */
 int memcmp_constant_time(const void *a, const void *b, size_t len);

@@ -70,8 +70,8 @@ $(BUILD)/tests/flip-disk.so: tests/lib/flip-disk.c
 	$(say) CCLD $@
 	$(Q)$(CC) $(SHIM_CFLAGS) -o $@ $< $(SHIM_LDFLAGS)
 
-# Its own copy of shared/crypto-hash.c: the log shows keys only as their SHA-256.
-$(BUILD)/tests/fake-dm.so: tests/lib/fake-dm.c shared/crypto-hash.c
+# Its own copy of shared/crypto-hash.c and hex.c: the log shows keys only as their SHA-256.
+$(BUILD)/tests/fake-dm.so: tests/lib/fake-dm.c shared/crypto-hash.c shared/hex.c
 	@mkdir -p $(dir $@)
 	$(say) CCLD $@
 	$(Q)$(CC) $(SHIM_CFLAGS) -o $@ $(filter %.c,$^) $(SHIM_LDFLAGS) $(CRYPTO_LIBS)

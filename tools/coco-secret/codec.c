@@ -9,18 +9,8 @@
 
 #include <openssl/evp.h>
 
+#include "hex.h"
 #include "sev.h"
-
-static int nibble(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 bool hex_decode(const char *text, uint8_t *out, size_t len)
 {
@@ -29,7 +19,7 @@ bool hex_decode(const char *text, uint8_t *out, size_t len)
 	if (strlen(text) != 2 * len)
 		return false;
 	for (i = 0; i < len; i++) {
-		int hi = nibble(text[2 * i]), lo = nibble(text[2 * i + 1]);
+		int hi = hex_digit(text[2 * i]), lo = hex_digit(text[2 * i + 1]);
 
 		if (hi < 0 || lo < 0)
 			return false;

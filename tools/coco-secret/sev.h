@@ -171,7 +171,7 @@ int gctx_unmeasured_pages(uint8_t ld[SHA384_LEN], enum snp_page_type type, uint6
 			  size_t len);
 int gctx_vmsa_page(uint8_t ld[SHA384_LEN], const uint8_t page[VMSA_SIZE]);
 
-/* codec.c: hex and base64, as the owner's tools print them (hex_encode: sha256.h). */
+/* codec.c: hex and base64, as the owner's tools print them (hex_encode: hex.h). */
 /* Exactly @len bytes of hex (either case), or false. */
 bool hex_decode(const char *text, uint8_t *out, size_t len);
 /* Standard base64 with padding; @out has room for 4 * ceil(len / 3) + 1. */
