@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "hex.h"	/* hex_encode, for the digests' users */
+#include "hex.h" /* hex_encode, for the digests' users */
 
 #define SHA256_DIGEST_SIZE 32
 
