@@ -72,12 +72,19 @@ poweroff_asked() {
 }
 
 # The same as coco-unlock: reboot(RB_POWER_OFF) after a sync, which is
-# what -f asks of BusyBox's, klibc's and systemd's poweroff (without -f
-# BusyBox's would signal PID 1, which initramfs-tools' /init dies of).
-# Absolute paths: BusyBox sh would run its own applet for a bare name.
+# what -f asks of BusyBox's and klibc's poweroff (without -f BusyBox's
+# would signal PID 1, which initramfs-tools' /init dies of) and -f -f of
+# systemd's (one -f still goes through PID 1's shutdown, which a boot
+# under load showed never coming). Absolute paths: BusyBox sh would run
+# its own applet for a bare name.
 power_off() {
 	for p in /usr/sbin/poweroff /sbin/poweroff /usr/bin/poweroff /bin/poweroff; do
-		[ -x "$p" ] && "$p" -f
+		[ -x "$p" ] || continue
+		if [ -n "$systemd" ]; then
+			"$p" -f -f
+		else
+			"$p" -f
+		fi
 	done
 	# No poweroff program (dracut's shell mode may have none), or it
 	# failed: the kernel's own.

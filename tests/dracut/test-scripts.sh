@@ -185,11 +185,11 @@ stoppost() {
 	boot "$c" "$stoppost; echo returned >>/log" "$@"
 }
 stoppost "$ASK" SERVICE_RESULT=signal EXIT_CODE=killed EXIT_STATUS=KILL
-tap_is "systemd mode, poweroff asked: killed: ExecStopPost= powers off" "poweroff -f" "$(joined "$R/log")"
+tap_is "systemd mode, poweroff asked: killed: ExecStopPost= powers off" "poweroff -f -f" "$(joined "$R/log")"
 stoppost "$ASK" SERVICE_RESULT=timeout EXIT_CODE=killed EXIT_STATUS=TERM
-tap_is "systemd mode, poweroff asked: timed out: ExecStopPost= powers off" "poweroff -f" "$(joined "$R/log")"
+tap_is "systemd mode, poweroff asked: timed out: ExecStopPost= powers off" "poweroff -f -f" "$(joined "$R/log")"
 stoppost "$ASK" SERVICE_RESULT=exit-code EXIT_CODE=exited EXIT_STATUS=2
-tap_is "systemd mode, poweroff asked: exit 2: ExecStopPost= powers off" "poweroff -f" "$(joined "$R/log")"
+tap_is "systemd mode, poweroff asked: exit 2: ExecStopPost= powers off" "poweroff -f -f" "$(joined "$R/log")"
 stoppost "$ASK" SERVICE_RESULT=success EXIT_CODE=exited EXIT_STATUS=1
 tap_is "systemd mode, poweroff asked: a success stopped on the way to switch_root: returns" \
 	"returned" "$(joined "$R/log")"
@@ -197,7 +197,7 @@ stoppost "$NOASK" SERVICE_RESULT=signal EXIT_CODE=killed EXIT_STATUS=KILL
 tap_is "systemd mode, not asked: killed: returns (the prompt, as before)" "returned" "$(joined "$R/log")"
 echo "rd.coco.on-failure=poweroff" >"$R/etc/cmdline.d/90-coco.conf"
 stoppost "$NOASK" SERVICE_RESULT=signal EXIT_CODE=killed EXIT_STATUS=KILL
-tap_is "systemd mode, poweroff in /etc/cmdline.d: killed: powers off" "poweroff -f" "$(joined "$R/log")"
+tap_is "systemd mode, poweroff in /etc/cmdline.d: killed: powers off" "poweroff -f -f" "$(joined "$R/log")"
 rm "$R/etc/cmdline.d/90-coco.conf"
 
 tap_done

@@ -121,7 +121,7 @@ for env in "SERVICE_RESULT=signal EXIT_CODE=killed EXIT_STATUS=KILL" \
 	"SERVICE_RESULT=resources"; do
 	# shellcheck disable=SC2086 # the words are VAR=VALUE arguments
 	run "$ASK" "$S" $env
-	tap_is "systemd, asked, $env: powers off" "poweroff -f" "$(joined "$R/log")"
+	tap_is "systemd, asked, $env: powers off" "poweroff -f -f" "$(joined "$R/log")"
 done
 tap_check "systemd: said, with systemd's words" \
 	grep -q '^coco-unlock: ended by never-ran (resources), before it could apply on-failure=poweroff: powering off' "$T/out"

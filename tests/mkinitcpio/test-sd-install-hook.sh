@@ -175,7 +175,7 @@ if it_busybox_root "$R" && it_chroot_probe "$R"; then
 		:) 2>/dev/null
 		case $c in
 		*poweroff) tap_is "$U: killed, rd.coco.on-failure=poweroff: ExecStopPost= powers off" \
-			"poweroff -f" "$(joined "$R/log")" ;;
+			"poweroff -f -f" "$(joined "$R/log")" ;;
 		*) tap_is "$U: killed, nothing asked: ExecStopPost= returns (the prompt, as before)" \
 			"returned" "$(joined "$R/log")" ;;
 		esac
