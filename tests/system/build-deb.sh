@@ -29,7 +29,10 @@ mount -t proc proc "$root/proc"
 mount --rbind /dev "$root/dev"
 mount -t tmpfs tmpfs "$root/tmp"
 mkdir -p "$root/root/.cache/coco-unlock"
-mount --bind "$CACHE" "$root/root/.cache/coco-unlock"
+# Recursive: in a fresh-machine root the complete caches are read-only
+# mounts below $CACHE, which a plain bind would hide (and the static build
+# would then try to make the library cache again on top of its mount).
+mount --rbind "$CACHE" "$root/root/.cache/coco-unlock"
 
 version=$(sed -n 's/^VERSION := //p' "$TOP/Makefile")
 src=/tmp/coco-unlock-$version
