@@ -40,7 +40,7 @@ initramfs-tools) pkgs=$common,cryptsetup-initramfs,zstd ;;
 # dracut takes systemd-cryptsetup from systemd; cryptsetup for the
 # crypttab tools a user has next to it.
 dracut) pkgs=$common,dracut,cryptsetup ;;
-# The rest comes from scripts/install-deps.sh inside (make deb).
+# The rest comes from tools/install-deps.sh inside (make deb).
 build) pkgs=git,make,ca-certificates ;;
 *) echo "make-root.sh: unknown variant '$variant'" >&2; exit 2 ;;
 esac
