@@ -106,7 +106,11 @@ cp "$initrd" "$out/initrd-without.img"
 
 step "apt install ./$(basename "$deb")"
 cp "$deb" "$tree/tmp/"
-in_root apt-get install -y "/tmp/$(basename "$deb")"
+# Without recommends: the root has its kernel's efi_secret already
+# (linux-modules-extra, make-root.sh), and on Ubuntu the package's
+# recommends would pull linux-image-generic, a second kernel flavour with
+# 800 MB of linux-firmware (debian/coco-unlock.README.Debian).
+in_root apt-get install -y --no-install-recommends "/tmp/$(basename "$deb")"
 
 step "the initramfs with coco-unlock"
 make_initrd
