@@ -79,4 +79,7 @@ include tests/tests.mk
 clean:
 	rm -rf build build-asan
 
--include $(shell find $(BUILD) -type f -name '*.d' 2>/dev/null)
+# The compilers' dependency files (-MMD), not what else build/ holds (the
+# real-system boots keep whole root trees there, with /usr/sbin/invoke-rc.d).
+-include $(shell find $(BUILD) -path '$(BUILD)/system' -prune -o -path '$(BUILD)/fresh' -prune \
+	-o -type f -name '*.d' -print 2>/dev/null)
