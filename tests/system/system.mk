@@ -19,9 +19,16 @@ system-noble:
 	@$(boot_env) tests/system/prepare.sh noble initramfs-tools
 # Debian 13 (trixie) with each generator, on the 6.12 test kernel (built
 # from Debian 12's linux-source-6.12, not trixie's): in the boot-6.12
-# phase only, so made only when BOOT_KERNELS has 6.12 (.ci/run).
+# phase only, and only with SYSTEM_TRIXIE=1 for now:
+#   make check BOOT_KERNELS="6.1 6.12" SYSTEM_TRIXIE=1
+# CI measured 46 minutes without the distributions' systems; Ubuntu's add
+# about 13 and Debian 13's (a build root, the package, two systems, six
+# boots) about 19 more, too close to CI's 90 for now.
+SYSTEM_TRIXIE ?=
+ifeq ($(SYSTEM_TRIXIE),1)
 BOOT_TESTS += tests/system/test-trixie-initramfs-tools.sh tests/system/test-trixie-dracut.sh
 BOOT_TEST_PREREQS += $(if $(filter 6.12,$(BOOT_KERNELS)),system-trixie)
+endif
 system-trixie:
 	@$(boot_env) KERNEL_SERIES=6.12 tests/system/prepare.sh trixie initramfs-tools
 	@$(boot_env) KERNEL_SERIES=6.12 tests/system/prepare.sh trixie dracut
