@@ -102,6 +102,20 @@ run_agent() {
 	check_no_secret_bytes "$name"
 }
 
+# run_agent_ro_secrets NAME: the agent on $FIX/cmdline with the secrets
+# directory mounted read-only (a private mount namespace), so that every
+# unlink fails; RC and OUT as run_agent sets them. Needs unshare -m.
+run_agent_ro_secrets() {
+	OUT=$FIX/out
+	unshare -m --propagation private sh -c 'mount --bind "$1" "$1" && mount -o remount,bind,ro "$1" &&
+		exec "$2" --secrets-dir "$1" --cmdline "$3" --crypttab /dev/null --devices-dir "$4" \
+			--state-dir "$5" --dry-run' sh "$SECRETS" "$COCO_UNLOCK" "$FIX/cmdline" "$DEVICES" "$STATE" \
+		>"$OUT" 2>&1
+	RC=$?
+	agent_ran_mark
+	show_output "$1"
+}
+
 # wait_for_line ERE: until the output of an agent started in the
 # background ($FIX/out) has a line matching ERE; false after 20 s.
 wait_for_line() {

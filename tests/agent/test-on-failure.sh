@@ -43,15 +43,7 @@ if unshare -m --propagation private true 2>/dev/null; then
 	clear_secrets
 	put_secret "$DISK_GUID" "$FIX/key"
 	printf '%s\n' "$ABSENT rd.coco.on-failure=poweroff rd.coco.wipe=sometimes" >"$FIX/cmdline"
-	OUT=$FIX/out
-	unshare -m --propagation private sh -c 'mount --bind "$1" "$1" && mount -o remount,bind,ro "$1" &&
-		exec "$2" --secrets-dir "$1" --cmdline "$3" --crypttab /dev/null --devices-dir "$4" \
-			--state-dir "$5" --dry-run' sh "$SECRETS" "$COCO_UNLOCK" "$FIX/cmdline" "$DEVICES" "$STATE" \
-		>"$OUT" 2>&1
-	# shellcheck disable=SC2034 # read by rc_is (lib.sh)
-	RC=$?
-	agent_ran_mark
-	show_output config-ro
+	run_agent_ro_secrets config-ro
 	rc_is "config-ro: a configuration error, and the wipe fails" 2
 	out_has "config-ro: the configuration error is said" "configuration error: no volume is opened"
 	out_has "config-ro: the failed unlink is said" "cannot wipe secret $DISK_GUID: Read-only file system; it is still readable"

@@ -175,15 +175,7 @@ out_lacks "already-gone: nothing said twice" "already gone"
 if unshare -m --propagation private true 2>/dev/null; then
 	setup
 	printf '%s\n' "rd.luks.uuid=$U rd.coco.key=$GUID_A" >"$FIX/cmdline"
-	OUT=$FIX/out
-	unshare -m --propagation private sh -c 'mount --bind "$1" "$1" && mount -o remount,bind,ro "$1" &&
-		exec "$2" --secrets-dir "$1" --cmdline "$3" --crypttab /dev/null --devices-dir "$4" \
-			--state-dir "$5" --dry-run' sh "$SECRETS" "$COCO_UNLOCK" "$FIX/cmdline" "$DEVICES" "$STATE" \
-		>"$OUT" 2>&1
-	# shellcheck disable=SC2034 # read by rc_is (lib.sh)
-	RC=$?
-	agent_ran_mark
-	show_output read-only
+	run_agent_ro_secrets read-only
 	rc_is read-only 4
 	out_has "read-only: the failed unlink is said" "cannot wipe secret $GUID_A: Read-only file system; it is still readable"
 else
