@@ -105,6 +105,20 @@ refused segment-integrity "$KEYED" "segment 0 has integrity protection"
 disk two-segments set segments.1 '{"type":"linear","offset":"0","size":"dynamic"}'
 refused two-segments "$KEYED" "it has 2 data segments"
 
+# Self-encrypting drives (cryptsetup 2.7's hw-opal segment types, as its
+# luksFormat --hw-opal and --hw-opal-only write them): the disk, the host's
+# device, would do the encryption, with a key that crosses the host's bus.
+opal='"opal_segment_number":1,"opal_key_size":32,"opal_segment_offset":"32768","opal_segment_size":"dynamic"'
+disk hw-opal-crypt set segments.0.type '"hw-opal-crypt"' set segments.0.opal_segment_number 1 \
+	set segments.0.opal_key_size 32 set config.requirements '{"mandatory":["opal"]}'
+refused hw-opal-crypt "$KEYED" "it requires opal \(reencryption, or a feature"
+# The segment alone, without the requirement flag 2.7 sets beside it.
+disk hw-opal-segment set segments.0.type '"hw-opal-crypt"' set segments.0.opal_segment_number 1 \
+	set segments.0.opal_key_size 32
+refused hw-opal-segment "$KEYED" "segment 0 is of type hw-opal-crypt, not crypt"
+disk hw-opal set segments.0 "{\"type\":\"hw-opal\",\"offset\":\"16777216\",\"size\":\"dynamic\",$opal}"
+refused hw-opal "$KEYED" "segment 0 is of type hw-opal, not crypt"
+
 # --- reencryption and unknown requirements --------------------------------------------
 disk reencrypt set config.requirements '{"mandatory":["online-reencrypt-v2"]}'
 refused reencrypt "$KEYED" "it requires online-reencrypt-v2"
