@@ -4,7 +4,7 @@
 # to install and fails.
 #
 #   install-deps.sh GROUP...   (build, test, boot, static, dracut, initramfs-tools,
-#                              fuzz, lint, fresh, deb, system)
+#                              fuzz, lint, fresh, deb, system, kernel-deb)
 set -eu
 
 pkgs=
@@ -27,6 +27,9 @@ for group in "$@"; do
 	# The real-system boots (tests/system): Debian 12 roots made here;
 	# zstd for lsinitramfs of their images (initramfs-tools only recommends it).
 	system) pkgs="$pkgs debootstrap debian-archive-keyring util-linux zstd" ;;
+	# make kernel-deb: the kernel's bindeb-pkg and its build dependencies.
+	kernel-deb) pkgs="$pkgs build-essential dpkg-dev rsync bc bison flex libelf-dev libssl-dev cpio kmod \
+		xz-utils debian-archive-keyring" ;;
 	*) echo "install-deps.sh: unknown group '$group'" >&2; exit 2 ;;
 	esac
 done

@@ -29,3 +29,12 @@ deb-lintian:
 CHECK_DEPS += deb
 PACKAGE_TESTS += tests/deb/test-lintian.sh
 PACKAGE_TEST_PREREQS += $(SYS_DEB)
+
+# Debian's own kernel with efi_secret (trixie's linux-source-6.12 and its
+# cloud-amd64 config plus EFI_COCO_SECRET and EFI_SECRET), as
+# linux-image and linux-headers packages in $(BUILD)/kernel-deb (cached
+# in $(CACHE)/kernel-deb-KEY; about an hour on 2 cores the first time).
+.PHONY: kernel-deb
+kernel-deb:
+	@scripts/install-deps.sh kernel-deb
+	@CACHE="$(CACHE)" scripts/kernel-deb.sh $(BUILD)/kernel-deb
