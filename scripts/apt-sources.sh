@@ -5,7 +5,9 @@
 # sources.list.d/*.list (one-line format) and sources.list.d/*.sources
 # (deb822). Mirrors, proxies (apt-cacher-ng's http://host:3142/...) and
 # local copies (file:/...) are taken as they are: the suite names, not the
-# addresses, say which archive an entry is. Used by the static build (its
+# addresses, say which archive an entry is; a machine with no bookworm
+# entry (Debian 13) gets its trixie or forky entries' addresses, which
+# serve bookworm too. Used by the static build (its
 # private deb-src list) and the fresh-machine run (debootstrap).
 #
 #   apt-sources.sh            all of them
@@ -55,7 +57,7 @@ deb822() {
 }
 
 out=$(mktemp "${TMPDIR:-/tmp}/apt-sources.XXXXXX")
-trap 'rm -f "$out"' EXIT
+trap 'rm -f "$out" "$out.all"' EXIT
 if [ -n "${DEBIAN_MIRROR:-}" ]; then
 	printf '%s bookworm\n%s bookworm-updates\n' "$DEBIAN_MIRROR" "$DEBIAN_MIRROR"
 	[ -n "${DEBIAN_SECURITY_MIRROR:-}" ] && echo "$DEBIAN_SECURITY_MIRROR bookworm-security"
@@ -63,9 +65,16 @@ else
 	[ -r "$etc/sources.list" ] && one_line "$etc/sources.list"
 	for f in "$etc"/sources.list.d/*.list; do [ -r "$f" ] && one_line "$f"; done
 	for f in "$etc"/sources.list.d/*.sources; do [ -r "$f" ] && deb822 "$f"; done
-fi | tr -s ' \t' '  ' | sed 's|/*  *| |; s|/*$||' |
-	awk '($2 == "bookworm" || $2 == "bookworm-updates" || $2 == "bookworm-security") && !seen[$0]++' \
-	>"$out" || true
+fi | tr -s ' \t' '  ' | sed 's|/*  *| |; s|/*$||' >"$out.all" || true
+awk '($2 == "bookworm" || $2 == "bookworm-updates" || $2 == "bookworm-security") && !seen[$0]++' \
+	"$out.all" >"$out"
+# A Debian 13 (or later) machine has no bookworm entry, but its archives
+# serve bookworm too (the same addresses, one suite name apart).
+if ! grep -q ' bookworm$' "$out"; then
+	awk '{ rel = $2; sub(/-.*/, "", rel); rest = substr($2, length(rel) + 1) }
+	(rel == "trixie" || rel == "forky") && (rest == "" || rest == "-updates" || rest == "-security") {
+		line = $1 " bookworm" rest; if (!seen[line]++) print line }' "$out.all" >"$out"
+fi
 
 if ! grep -q ' bookworm$' "$out"; then
 	cat >&2 <<-EOF

@@ -1,11 +1,16 @@
 #!/bin/sh
-# Installs the Debian 12 packages a make target needs, and nothing when
+# Installs the Debian 12 (or 13) packages a make target needs, and nothing when
 # they are all there already. Not root and something missing: says what
 # to install and fails.
 #
 #   install-deps.sh GROUP...   (build, test, boot, static, dracut, initramfs-tools,
 #                              fuzz, lint, fresh, deb, system, kernel-deb)
 set -eu
+
+# Debian 13 has no linux-source-6.1: its boots run on 6.12 alone.
+codename=$(. /etc/os-release 2>/dev/null && echo "${VERSION_CODENAME:-}")
+kernel_sources="linux-source-6.1 linux-source-6.12"
+[ "$codename" = bookworm ] || [ -z "$codename" ] || kernel_sources=linux-source-6.12
 
 pkgs=
 for group in "$@"; do
@@ -14,14 +19,14 @@ for group in "$@"; do
 	test) pkgs="$pkgs cryptsetup-bin valgrind e2fsprogs xxd busybox-static dash util-linux libdevmapper-dev man-db \
 		python3 python3-cryptography openssl" ;;
 	boot) pkgs="$pkgs qemu-system-x86 ovmf gnu-efi mtools dosfstools busybox-static \
-		e2fsprogs cpio kmod linux-source-6.1 linux-source-6.12 bc bison flex libelf-dev libssl-dev xz-utils \
+		e2fsprogs cpio kmod $kernel_sources bc bison flex libelf-dev libssl-dev xz-utils \
 		cryptsetup-bin python3 python3-cryptography" ;;
 	static) pkgs="$pkgs musl-tools dpkg-dev autoconf automake libtool autopoint gettext \
 		pkgconf gperf cmake debian-archive-keyring" ;;
 	dracut) pkgs="$pkgs dracut-core systemd cryptsetup-bin dmsetup util-linux" ;;
 	initramfs-tools) pkgs="$pkgs initramfs-tools-core cryptsetup-initramfs busybox-static" ;;
 	deb) pkgs="$pkgs build-essential debhelper dpkg-dev lintian git" ;;
-	fuzz) pkgs="$pkgs clang libclang-rt-14-dev" ;;
+	fuzz) pkgs="$pkgs clang libclang-rt-dev" ;;
 	lint) pkgs="$pkgs clang-format shellcheck git" ;;
 	fresh) pkgs="$pkgs debootstrap git util-linux debian-archive-keyring" ;;
 	# The real-system boots (tests/system): Debian 12 roots made here;

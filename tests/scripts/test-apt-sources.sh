@@ -85,6 +85,28 @@ sources "$r"
 tap_is "deb822: several URIs; Enabled: no is skipped" \
 	"http://mirror-a.example/debian bookworm;http://mirror-b.example/debian bookworm;" "$(got)"
 
+# A Debian 13 machine (deb822, its default): no bookworm entry, but the
+# same archives serve bookworm; Ubuntu's and sid's entries do not count.
+r=$(tree trixie)
+cat >"$r/etc/apt/sources.list.d/debian.sources" <<'EOF'
+Types: deb
+URIs: http://deb.debian.org/debian
+Suites: trixie trixie-updates
+Components: main
+
+Types: deb
+URIs: http://deb.debian.org/debian-security
+Suites: trixie-security
+Components: main
+EOF
+echo 'deb http://archive.ubuntu.com/ubuntu noble main' >"$r/etc/apt/sources.list"
+echo 'deb http://sid.example/debian sid main' >"$r/etc/apt/sources.list.d/sid.list"
+sources "$r"
+tap_is "Debian 13: its archives' addresses for bookworm" \
+	"http://deb.debian.org/debian bookworm;http://deb.debian.org/debian bookworm-updates;http://deb.debian.org/debian-security bookworm-security;" \
+	"$(got)"
+tap_is "Debian 13: exit 0" 0 "$RC"
+
 # Nothing that serves bookworm: a clear error that says what to do.
 r=$(tree none)
 echo 'deb https://deb.nodesource.com/node_20.x nodistro main' >"$r/etc/apt/sources.list"
