@@ -121,9 +121,11 @@ int secret_area_open_dir(struct secret_area *area, const char *dir, bool need_se
 	return area->count == 0 ? -ENODATA : 0;
 }
 
-static void explain_open_error(const char *dir, int r, bool module_missing)
+static void explain_open_error(const char *dir, int r, bool module_missing, bool wipe_only)
 {
-	if (r == -ENOENT && module_missing)
+	if (r == -ENODATA && wipe_only)
+		log_info("nothing left to wipe: %s is empty", dir);
+	else if (r == -ENOENT && module_missing)
 		log_err("no secrets: the efi_secret module was not found and %s does not exist", dir);
 	else if (r == -ENOENT)
 		log_err("no secrets: %s does not exist (no secret area from the firmware, "
@@ -161,7 +163,7 @@ int secret_area_open(struct secret_area *area, const struct options *opts)
 			r = secret_area_open_dir(area, dir, true);
 	}
 	if (r < 0) {
-		explain_open_error(dir, r, module_missing);
+		explain_open_error(dir, r, module_missing, opts->wipe_only);
 		secret_area_close(area);
 		return r;
 	}

@@ -20,6 +20,12 @@ mkdir "$SECRETS"
 run_agent empty-directory "rd.luks.uuid=$U"
 rc_is empty-directory 3
 out_has "empty-directory: explains" "no secrets: .* is empty"
+# The late run after every secret was used and wiped: nothing to do, not
+# a failure (initramfs-tools' init-bottom said "Failure:" on each such boot).
+run_agent empty-directory-late "rd.luks.uuid=$U" --wipe-only
+rc_is empty-directory-late 0
+out_has "empty-directory-late: says there is nothing left" "nothing left to wipe: .* is empty"
+out_lacks "empty-directory-late: no error line" "no secrets"
 
 # Names that are not GUIDs are not secrets.
 echo x >"$SECRETS/README"
