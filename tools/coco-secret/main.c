@@ -10,6 +10,7 @@
 
 #include "coco-secret.h"
 #include "sev.h"
+#include "convert.h"
 
 static const char usage_text[] =
 "Usage: coco-secret COMMAND [OPTIONS]\n"
@@ -50,6 +51,12 @@ static const char usage_text[] =
 "                                all of it against a QEMU started with -S:\n"
 "                                verify, package, inject, continue\n"
 "  (each of these five: COMMAND --help for its options)\n"
+"\n"
+"Images:\n"
+"  convert --in IMAGE --out IMAGE --secret-out FILE --deb PACKAGE [...]\n"
+"                                a cloud image made confidential: root in LUKS2,\n"
+"                                coco-unlock inside, boot files beside it\n"
+"                                (convert --help)\n"
 "\n"
 "Options:\n"
 "  -o, --output TABLE       where build writes the table (mode 0600)\n"
@@ -355,6 +362,8 @@ int main(int argc, char **argv)
 		return cmd_session(argc - 1, argv + 1);
 	if (strcmp(cmd, "launch") == 0)
 		return cmd_launch(argc - 1, argv + 1);
+	if (strcmp(cmd, "convert") == 0)
+		return cmd_convert(argc - 1, argv + 1);
 	r = parse_args(argc - 1, argv + 1, &a);
 	if (r)
 		return r;
