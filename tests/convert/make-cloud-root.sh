@@ -24,8 +24,8 @@ noble) distro=ubuntu kernel=linux-image-virtual components=main,universe ;;
 esac
 
 rm -rf "$dir"
-opts=(--variant=minbase --components="$components"
-	--include=systemd-sysv,udev,kmod,e2fsprogs,util-linux,initramfs-tools,zstd,gzip)
+pkgs=systemd-sysv,udev,kmod,e2fsprogs,util-linux,initramfs-tools,zstd,gzip
+opts=(--variant=minbase --components="$components" --include="$pkgs")
 [ -n "$keyring" ] && opts+=(--keyring="$keyring")
 script=()
 [ "$distro" = ubuntu ] && script=(/usr/share/debootstrap/scripts/gutsy)
@@ -64,11 +64,23 @@ After=multi-user.target
 
 [Service]
 Type=simple
+ExecStartPre=/usr/local/sbin/coco-test-markers
 ExecStart=/usr/local/sbin/coco-test-report
 
 [Install]
 WantedBy=multi-user.target
 EOF2
+# The marker files as the booted system sees them (MARKER lines).
+cat >"$dir/usr/local/sbin/coco-test-markers" <<-'EOF2'
+#!/bin/sh
+exec >/dev/console 2>&1
+echo "MARKER root $(cat /srv/coco-marker/root-marker)"
+echo "MARKER one-mib $(sha256sum </srv/coco-marker/one-mib | cut -c1-16)"
+echo "MARKER link $(readlink /srv/coco-marker/link)"
+echo "MARKER boot $(cat /boot/boot-marker 2>/dev/null || echo none)"
+echo "MARKER boot-source $(findmnt -n -o SOURCE /boot || echo none)"
+EOF2
+chmod 0755 "$dir/usr/local/sbin/coco-test-markers"
 in_root systemctl enable coco-test-report.service
 in_root systemctl mask serial-getty@ttyS0.service
 # Marker files: every file must come through the conversion.

@@ -84,11 +84,47 @@ int luks_prepare_keys(struct convert_work *w)
 	return r;
 }
 
+static uint64_t dumpe2fs_field(const char *out, const char *field)
+{
+	const char *p = strstr(out, field);
+
+	return p ? strtoull(p + strlen(field), NULL, 10) : 0;
+}
+
+/*
+ * Before any work: the root must have room for the header's 16 MiB and
+ * what goes in (the package, cryptsetup, on Ubuntu efi_secret's
+ * linux-modules-extra, a new initramfs): CONVERT_MIN_FREE.
+ */
+int luks_check_space(const char *in, const char *raw, uint64_t offset)
+{
+	char spec[PATH_MAX + 32];
+	const char *argv[] = { "dumpe2fs", "-h", spec, NULL };
+	uint64_t free_bytes, need = CONVERT_HEADER_BYTES + CONVERT_MIN_FREE;
+	char *out = NULL;
+
+	/* dumpe2fs reads a file system at a byte offset: FILE?offset=N. */
+	snprintf(spec, sizeof(spec), "%s?offset=%llu", raw, (unsigned long long)offset);
+	if (run_capture(argv, &out) != 0) {
+		err("%s: dumpe2fs cannot read the root file system", in);
+		return -EIO;
+	}
+	free_bytes = dumpe2fs_field(out, "Free blocks:") * dumpe2fs_field(out, "Block size:");
+	free(out);
+	if (free_bytes < need) {
+		err("%s: too little space: the root file system has %llu MiB free, convert needs "
+		    "%llu MiB (the LUKS2 header and the packages); grow the root partition first",
+		    in, (unsigned long long)(free_bytes >> 20), (unsigned long long)(need >> 20));
+		return -ENOSPC;
+	}
+	return 0;
+}
+
 /* The file system made 16 MiB smaller than its partition, for the header. */
 int luks_shrink_fs(const char *root, uint64_t part_size)
 {
 	char size[32];
-	const char *fsck[] = { "e2fsck", "-f", "-y", "-q", root, NULL };
+	const char *fsck[] = { "e2fsck", "-f", "-y", root, NULL };
 	const char *resize[] = { "resize2fs", root, size, NULL };
 	int r;
 

@@ -48,7 +48,8 @@ trap 'exit 1' INT TERM HUP
 # fuse_mount FILE DIR: fuse2fs in the foreground, in the background here,
 # so that the unmount can wait for it.
 fuse_mount() {
-	fuse2fs -f "$1" "$2" -o rw >&2 &
+	# nonempty: the root's /boot may hold the mount point of the ESP.
+	fuse2fs -f "$1" "$2" -o rw,nonempty >&2 &
 	fuse_pids+=($!)
 	for _ in $(seq 100); do
 		mountpoint -q "$2" && return 0
@@ -59,9 +60,12 @@ fuse_mount() {
 	return 1
 }
 
+# INITRD=No: the kernel's postinst hooks make no initramfs while packages
+# go in (one is made at the end); update_initramfs=no does the same for
+# initramfs-tools' trigger.
 in_root() {
 	chroot "$mnt" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
-		LANG=C.UTF-8 DEBIAN_FRONTEND=noninteractive ${epoch:+SOURCE_DATE_EPOCH=$epoch} "$@"
+		LANG=C.UTF-8 DEBIAN_FRONTEND=noninteractive INITRD=No "$@"
 }
 
 step "mounting the root file system (fuse2fs)"
@@ -147,7 +151,8 @@ if [ -f "$mnt/run/update-initramfs.conf.orig" ]; then
 fi
 step "update-initramfs for $release"
 rm -f "$mnt/boot/initrd.img-$release"
-in_root update-initramfs -c -k "$release" >&2
+chroot "$mnt" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 \
+	SOURCE_DATE_EPOCH="$epoch" update-initramfs -c -k "$release" >&2
 
 install -m 0644 "$mnt/boot/vmlinuz-$release" "$export/vmlinuz"
 install -m 0644 "$mnt/boot/initrd.img-$release" "$export/initrd.img"

@@ -60,7 +60,8 @@ static pid_t spawn(const char *const argv[], int out_fd)
 	signal(SIGINT, SIG_DFL);
 	signal(SIGTERM, SIG_DFL);
 	signal(SIGHUP, SIG_DFL);
-	if (out_fd >= 0 && dup2(out_fd, STDOUT_FILENO) < 0)
+	/* A captured tool's own complaints: ours say what failed, in one line. */
+	if (out_fd >= 0 && (dup2(out_fd, STDOUT_FILENO) < 0 || !freopen("/dev/null", "w", stderr)))
 		_exit(127);
 	execvp(argv[0], (char *const *)argv);
 	fprintf(stderr, "coco-secret: cannot run %s: %s\n", argv[0], strerror(errno));

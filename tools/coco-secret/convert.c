@@ -119,13 +119,18 @@ static int step_output(struct convert_work *w, const struct convert_options *o)
 
 static int work_paths(struct convert_work *w, const char *out)
 {
-	char *copy = strdup(out);
+	char *copy = strdup(out), *abs;
 	int r = 0;
 
-	if (copy == NULL)
-		return -ENOMEM;
-	snprintf(w->dir, sizeof(w->dir), "%s/.coco-convert.XXXXXX", dirname(copy));
+	/* Absolute: the helper's mounts and chroot do not share our cwd. */
+	abs = copy ? realpath(dirname(copy), NULL) : NULL;
 	free(copy);
+	if (abs == NULL) {
+		err("cannot find the directory of %s: %s", out, strerror(errno));
+		return -errno;
+	}
+	snprintf(w->dir, sizeof(w->dir), "%s/.coco-convert.XXXXXX", abs);
+	free(abs);
 	if (mkdtemp(w->dir) == NULL) {
 		r = -errno;
 		err("cannot make a work directory next to %s: %s", out, strerror(-r));
@@ -233,6 +238,8 @@ static int run_steps(struct convert_work *w, const struct convert_options *o)
 		r = image_layout(w->raw, o->in, &l);
 	if (r == 0 && l.has_boot)
 		snprintf(w->boot, sizeof(w->boot), "%s/boot.part", w->dir);
+	if (r == 0)
+		r = luks_check_space(o->in, w->raw, l.root.offset);
 	if (r == 0)
 		r = luks_prepare_keys(w);
 	if (r == 0)

@@ -22,6 +22,8 @@
 #endif
 #define CONVERT_HEADER_BYTES (16ULL * 1024 * 1024)
 #define CONVERT_VOLUME_KEY_BYTES 64
+/* What convert puts into the root, at most (Ubuntu: linux-modules-extra). */
+#define CONVERT_MIN_FREE (384ULL * 1024 * 1024)
 /* convert-root.sh's status for an image it refuses (it says why). */
 #define CONVERT_REFUSED 3
 
@@ -74,6 +76,7 @@ int copy_range(const char *src, uint64_t src_off, const char *dst, uint64_t dst_
 
 /* convert-luks.c */
 int luks_prepare_keys(struct convert_work *w);
+int luks_check_space(const char *in, const char *raw, uint64_t offset);
 int luks_shrink_fs(const char *root, uint64_t part_size);
 int luks_encrypt_root(const struct convert_work *w, const struct convert_options *o);
 void wipe_file(const char *path);
