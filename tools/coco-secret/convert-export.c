@@ -50,9 +50,12 @@ static int export_measure(const struct convert_options *o, const char *cmdline)
 	snprintf(initrd, sizeof(initrd), "%s/initrd.img", o->export_dir);
 	while (r == 0 && p && *p) {
 		size_t n = strcspn(p, ",");
-		const char *argv[] = { "/proc/self/exe", "measure", "--mode", mode, "--ovmf", o->ovmf,
-				       "--kernel", kernel, "--initrd", initrd, "--append", cmdline,
-				       "--vcpus", o->vcpus, "--vcpu-type", o->vcpu_type, NULL };
+		const char *argv[] = {
+			"/proc/self/exe", "measure",  "--mode",	 mode,	     "--ovmf",
+			o->ovmf,	  "--kernel", kernel,	 "--initrd", initrd,
+			"--append",	  cmdline,    "--vcpus", o->vcpus,   "--vcpu-type",
+			o->vcpu_type,	  NULL
+		};
 		char *out = NULL, name[48];
 
 		snprintf(mode, sizeof(mode), "%.*s", (int)(n < 15 ? n : 15), p);

@@ -106,7 +106,8 @@ static void part_from_json(json_object *jp, uint64_t sector, struct convert_part
 static int refuse_part(const char *in, const struct convert_part *p, const char *fs)
 {
 	if (strcasecmp(p->type, TYPE_LVM) == 0 || strcmp(fs, "lvm") == 0)
-		err("%s: partition %d is LVM; convert supports a plain ext4 root only", in, p->number);
+		err("%s: partition %d is LVM; convert supports a plain ext4 root only", in,
+		    p->number);
 	else if (strcmp(fs, "btrfs") == 0)
 		err("%s: partition %d is btrfs; convert supports an ext4 root only", in, p->number);
 	else if (strcasecmp(p->type, TYPE_LUKS) == 0 || strcmp(fs, "luks") == 0)
@@ -190,7 +191,8 @@ int image_layout(const char *raw, const char *in, struct convert_layout *l)
 	free(out);
 	label = json_str(pt, "label");
 	if (label == NULL || strcmp(label, "gpt") != 0) {
-		err("%s: the partition table is %s; convert wants GPT", in, label ? label : "unknown");
+		err("%s: the partition table is %s; convert wants GPT", in,
+		    label ? label : "unknown");
 		json_object_put(j);
 		return -EINVAL;
 	}
@@ -246,7 +248,8 @@ static int copy_fds(int in, uint64_t src_off, int out, uint64_t dst_off, uint64_
 			break;
 		}
 		if (pct / 25 != last / 25 || last < 0)
-			progress("%s: %d%% of %llu MiB", what, pct, (unsigned long long)(len >> 20));
+			progress("%s: %d%% of %llu MiB", what, pct,
+				 (unsigned long long)(len >> 20));
 		last = pct;
 		if (pread(in, buf, n, (off_t)(src_off + done)) != (ssize_t)n)
 			r = -EIO;
@@ -259,8 +262,8 @@ static int copy_fds(int in, uint64_t src_off, int out, uint64_t dst_off, uint64_
 }
 
 /* Copies @len bytes; @new_file: @dst is made (0600) at that size first. */
-int copy_range(const char *src, uint64_t src_off, const char *dst, uint64_t dst_off,
-	       uint64_t len, bool new_file, const char *what)
+int copy_range(const char *src, uint64_t src_off, const char *dst, uint64_t dst_off, uint64_t len,
+	       bool new_file, const char *what)
 {
 	int in, out, r;
 

@@ -152,12 +152,34 @@ int luks_shrink_fs(const char *root, uint64_t part_size)
 
 static int reencrypt(const struct convert_work *w)
 {
-	const char *argv[] = { "cryptsetup", "reencrypt", "--encrypt", "--type", "luks2",
-			       "--reduce-device-size", "16M", "--force-offline-reencrypt",
-			       "--disable-locks", "--batch-mode", "--cipher", "aes-xts-plain64",
-			       "--key-size", "512", "--uuid", w->uuid, "--volume-key-file", w->vkey,
-			       "--pbkdf", "pbkdf2", "--pbkdf-force-iterations", "1000", "--hash",
-			       "sha256", "--key-file", w->secret, w->root, NULL };
+	const char *argv[] = { "cryptsetup",
+			       "reencrypt",
+			       "--encrypt",
+			       "--type",
+			       "luks2",
+			       "--reduce-device-size",
+			       "16M",
+			       "--force-offline-reencrypt",
+			       "--disable-locks",
+			       "--batch-mode",
+			       "--cipher",
+			       "aes-xts-plain64",
+			       "--key-size",
+			       "512",
+			       "--uuid",
+			       w->uuid,
+			       "--volume-key-file",
+			       w->vkey,
+			       "--pbkdf",
+			       "pbkdf2",
+			       "--pbkdf-force-iterations",
+			       "1000",
+			       "--hash",
+			       "sha256",
+			       "--key-file",
+			       w->secret,
+			       w->root,
+			       NULL };
 
 	progress("encrypting the root in place (cryptsetup reencrypt --encrypt)");
 	if (run_argv(argv) != 0) {
@@ -199,8 +221,8 @@ static int add_recovery(struct crypt_device *cd, const char *file, const struct 
 	progress("adding the recovery passphrase's keyslot (argon2id)");
 	r = crypt_set_pbkdf_type(cd, crypt_get_pbkdf_default(CRYPT_LUKS2));
 	if (r == 0)
-		r = crypt_keyslot_add_by_passphrase(cd, CRYPT_ANY_SLOT, (const char *)s->data, s->len,
-						    (const char *)p.data, p.len);
+		r = crypt_keyslot_add_by_passphrase(cd, CRYPT_ANY_SLOT, (const char *)s->data,
+						    s->len, (const char *)p.data, p.len);
 	secret_buf_free(&p);
 	if (r < 0)
 		err("cannot add the recovery keyslot: %s", strerror(-r));
@@ -219,7 +241,8 @@ int luks_encrypt_root(const struct convert_work *w, const struct convert_options
 	if (r == 0)
 		r = luks_open(w->root, &cd);
 	/* The keyslot opens with the secret before anything points at it. */
-	if (r == 0 && crypt_activate_by_passphrase(cd, NULL, 0, (const char *)s.data, s.len, 0) < 0) {
+	if (r == 0 &&
+	    crypt_activate_by_passphrase(cd, NULL, 0, (const char *)s.data, s.len, 0) < 0) {
 		err("the new keyslot does not open with the secret");
 		r = -EIO;
 	}

@@ -30,8 +30,8 @@
 
 static int step_copy_in(struct convert_work *w, const struct convert_options *o)
 {
-	const char *argv[] = { "qemu-img", "convert", "-f", w->format, "-O", "raw", o->in, w->raw,
-			       NULL };
+	const char *argv[] = { "qemu-img", "convert", "-f",   w->format, "-O",
+			       "raw",	   o->in,     w->raw, NULL };
 
 	progress("[1/6] reading %s (%s) into a raw work image", o->in, w->format);
 	if (run_argv(argv) != 0) {
@@ -44,8 +44,10 @@ static int step_copy_in(struct convert_work *w, const struct convert_options *o)
 
 static int run_helper(const struct convert_work *w, const struct convert_options *o)
 {
-	const char *argv[] = { o->helper, w->root, w->boot[0] ? w->boot : "-", o->export_dir,
-			       CONVERT_MAPPING, w->uuid, w->pin, o->deb, o->kernel_deb, NULL };
+	const char *argv[] = { o->helper,     w->root,	       w->boot[0] ? w->boot : "-",
+			       o->export_dir, CONVERT_MAPPING, w->uuid,
+			       w->pin,	      o->deb,	       o->kernel_deb,
+			       NULL };
 	int r;
 
 	progress("[3/6] inside the image: package, crypttab, fstab, initramfs (convert-root)");
@@ -94,8 +96,8 @@ static int step_encrypt(struct convert_work *w, const struct convert_options *o,
 static int step_output(struct convert_work *w, const struct convert_options *o)
 {
 	char tmp[PATH_MAX + 16];
-	const char *argv[] = { "qemu-img", "convert", "-f", "raw", "-O", w->format, "-c", w->raw,
-			       tmp, NULL };
+	const char *argv[] = { "qemu-img", "convert", "-f",   "raw", "-O",
+			       w->format,  "-c",      w->raw, tmp,   NULL };
 
 	progress("[6/6] writing %s (%s)", o->out, w->format);
 	if (strcmp(w->format, "raw") == 0)
@@ -208,9 +210,10 @@ static int write_secret_out(const struct convert_work *w, const struct convert_o
 /* A failed convert leaves no boot files that look finished. */
 static void export_remove(const struct convert_options *o)
 {
-	static const char *const names[] = { "vmlinuz", "initrd.img", "cmdline", "secret.table",
-					     "release", "os", "measure-sev.txt",
-					     "measure-seves.txt", "measure-snp.txt" };
+	static const char *const names[] = {
+		"vmlinuz", "initrd.img",      "cmdline",	   "secret.table",   "release",
+		"os",	   "measure-sev.txt", "measure-seves.txt", "measure-snp.txt"
+	};
 	char p[PATH_MAX + 32];
 	size_t i;
 

@@ -50,15 +50,15 @@ struct convert_layout {
 /* The private work directory, next to --out, and the files in it. */
 struct convert_work {
 	char dir[PATH_MAX - 64];
-	char raw[PATH_MAX];     /* the whole image, raw */
-	char root[PATH_MAX];    /* the root partition, then its LUKS2 volume */
-	char boot[PATH_MAX];    /* a separate /boot partition */
+	char raw[PATH_MAX]; /* the whole image, raw */
+	char root[PATH_MAX]; /* the root partition, then its LUKS2 volume */
+	char boot[PATH_MAX]; /* a separate /boot partition */
 	char keys[PATH_MAX - 32]; /* 0700, the key files */
-	char secret[PATH_MAX];  /* the secret, for cryptsetup's --key-file */
-	char vkey[PATH_MAX];    /* the volume key, for --volume-key-file */
-	char format[16];        /* the input's format: raw or qcow2 */
-	char uuid[37];          /* the LUKS2 UUID, chosen before the edits */
-	char pin[65];           /* the volume key's pin for mapping "root" */
+	char secret[PATH_MAX]; /* the secret, for cryptsetup's --key-file */
+	char vkey[PATH_MAX]; /* the volume key, for --volume-key-file */
+	char format[16]; /* the input's format: raw or qcow2 */
+	char uuid[37]; /* the LUKS2 UUID, chosen before the edits */
+	char pin[65]; /* the volume key's pin for mapping "root" */
 };
 
 /* convert-run.c */
@@ -71,8 +71,8 @@ void progress(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* convert-image.c */
 int image_format(const char *path, char *format, size_t size);
 int image_layout(const char *raw, const char *in, struct convert_layout *l);
-int copy_range(const char *src, uint64_t src_off, const char *dst, uint64_t dst_off,
-	       uint64_t len, bool new_file, const char *what);
+int copy_range(const char *src, uint64_t src_off, const char *dst, uint64_t dst_off, uint64_t len,
+	       bool new_file, const char *what);
 
 /* convert-luks.c */
 int luks_prepare_keys(struct convert_work *w);
