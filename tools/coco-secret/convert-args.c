@@ -80,7 +80,7 @@ static const struct option convert_options_long[] = {
 
 static int convert_usage_error(const char *msg)
 {
-	err("convert: %s (see convert --help)", msg);
+	err("%s (see coco-secret convert --help)", msg);
 	return EXIT_USAGE;
 }
 

@@ -147,6 +147,11 @@ int luks_shrink_fs(const char *root, uint64_t part_size)
 			    "LUKS2 header (resize2fs failed); grow the root partition first");
 		return -ENOSPC;
 	}
+	/* resize2fs cuts a file to the file system: back to the partition. */
+	if (truncate(root, (off_t)part_size) < 0) {
+		err("cannot extend %s again: %s", root, strerror(errno));
+		return -errno;
+	}
 	return 0;
 }
 
