@@ -73,6 +73,7 @@ include man/man.mk
 -include mkinitcpio-hook/mkinitcpio.mk
 -include initramfs-tools/initramfs-tools.mk
 -include tests/system/system.mk
+-include tests/convert/convert.mk
 -include tests/fuzz/fuzz.mk
 include tests/tests.mk
 

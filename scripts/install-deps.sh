@@ -4,7 +4,7 @@
 # to install and fails.
 #
 #   install-deps.sh GROUP...   (build, test, boot, static, dracut, initramfs-tools,
-#                              fuzz, lint, fresh, deb, system, kernel-deb)
+#                              fuzz, lint, fresh, deb, system, kernel-deb, convert)
 set -eu
 
 # Debian 13 has no linux-source-6.1: its boots run on 6.12 alone.
@@ -35,6 +35,11 @@ for group in "$@"; do
 	# make kernel-deb: the kernel's bindeb-pkg and its build dependencies.
 	kernel-deb) pkgs="$pkgs build-essential dpkg-dev rsync bc bison flex libelf-dev libssl-dev cpio kmod \
 		xz-utils debian-archive-keyring" ;;
+	# coco-secret convert (qemu-img, sfdisk, fuse2fs, e2fsck, resize2fs,
+	# dumpe2fs, cryptsetup) and its tests (cloud-style images: debootstrap,
+	# mtools, mkfs.fat; lsinitramfs).
+	convert) pkgs="$pkgs qemu-utils fdisk fuse2fs e2fsprogs cryptsetup-bin util-linux \
+		debootstrap debian-archive-keyring mtools dosfstools zstd initramfs-tools-core" ;;
 	*) echo "install-deps.sh: unknown group '$group'" >&2; exit 2 ;;
 	esac
 done

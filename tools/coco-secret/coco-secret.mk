@@ -7,6 +7,10 @@ SECRET_LIBS_PC := libcryptsetup json-c libcrypto
 SECRET_LIBS = $(shell $(PKG_CONFIG) --libs $(SECRET_LIBS_PC))
 # Other tools/ fragments may add to this too.
 EXTRA_CFLAGS_tools += $(shell $(PKG_CONFIG) --cflags $(SECRET_LIBS_PC))
+# convert's edits inside the image (tools/coco-secret/convert-root.sh).
+LIBEXECDIR ?= $(PREFIX)/libexec
+CONVERT_HELPER_PATH = $(LIBEXECDIR)/coco-secret/convert-root
+EXTRA_CFLAGS_tools += -DCONVERT_HELPER_PATH='"$(CONVERT_HELPER_PATH)"' 
 
 SECRET_SRCS := $(wildcard tools/coco-secret/*.c)
 SECRET_OBJS = $(patsubst %.c,$(BUILD)/%.o,$(SECRET_SRCS)) $(SHARED_LIB)
@@ -27,6 +31,7 @@ install: install-secret
 install-secret: $(BUILD)/coco-secret $(BUILD)/man/coco-secret.1
 	install -D -m 0755 $(BUILD)/coco-secret $(DESTDIR)$(BINDIR)/coco-secret
 	install -D -m 0644 $(BUILD)/man/coco-secret.1 $(DESTDIR)$(MANDIR)/man1/coco-secret.1
+	install -D -m 0755 tools/coco-secret/convert-root.sh $(DESTDIR)$(CONVERT_HELPER_PATH)
 
 # C unit tests of the launch pieces against ../shared/vectors/sev
 # (tests/secret/test-launch-units.sh runs them): everything but main.o.

@@ -10,6 +10,7 @@
 
 #include "coco-secret.h"
 #include "sev.h"
+#include "convert.h"
 
 static const char usage_text[] =
 "Usage: coco-secret COMMAND [OPTIONS]\n"
@@ -355,6 +356,8 @@ int main(int argc, char **argv)
 		return cmd_session(argc - 1, argv + 1);
 	if (strcmp(cmd, "launch") == 0)
 		return cmd_launch(argc - 1, argv + 1);
+	if (strcmp(cmd, "convert") == 0)
+		return cmd_convert(argc - 1, argv + 1);
 	r = parse_args(argc - 1, argv + 1, &a);
 	if (r)
 		return r;
