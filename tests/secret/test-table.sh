@@ -160,6 +160,7 @@ tap_is "build replaces an old table, mode 0600" "0 600" "$RC $(stat -c %a r7)"
 
 cs --help
 expect "--help shows the guest owner's flow" 0 "coco-secret enroll disk.img --guid"
+expect "--help lists convert" 0 "convert --in IMAGE --out IMAGE"
 cs build --help
 expect "COMMAND --help works too" 0 "Usage: coco-secret COMMAND"
 cs help
