@@ -27,7 +27,8 @@ it_chroot_probe() { # ROOT
 # no modprobe (a stand-in goes to /sbin), and never a poweroff, halt or
 # reboot: a chroot shares this machine's kernel, and BusyBox's poweroff -f
 # would power it off (the power-off tests put recording stand-ins there).
-# Fails without BusyBox; a dynamic one fails it_chroot_probe.
+# An empty file stands in for /dev/null. Fails without BusyBox; a dynamic
+# one fails it_chroot_probe.
 it_busybox_root() {
 	local root=$1 bb a
 	bb=$(command -v busybox) || return 1
@@ -37,6 +38,9 @@ it_busybox_root() {
 		case $a in busybox | modprobe | poweroff | halt | reboot) continue ;; esac
 		ln -sf busybox "$root/bin/$a"
 	done
+	# Every initramfs has a /dev/null, and ash opens it for a background
+	# command's stdin ("cmd &"): an empty file serves here.
+	[ -e "$root/dev/null" ] || : >"$root/dev/null"
 }
 
 # it_stub PATH NAME: a program at PATH that appends "NAME ARGS" to /log
