@@ -263,6 +263,36 @@ sys_run() {
 	SYS_QEMU_ARGS="-drive if=virtio,format=raw,file=$RUN/out.img"
 }
 
+# sys_plugin_disk: for the next boot, a data disk (/dev/vdd) for the token
+# plugin in the running system (the report's PLUGIN lines): LUKS2 with a
+# marker file ($PLUG_MARK), enrolled by coco-secret with a coco-efi-secret
+# token (and its MAC) naming GUID_PLUG, whose secret is $RUN/plug.key.
+GUID_PLUG=5c0c0e5e-7a1b-4c2d-9e3f-0a1b2c3d4e5f
+sys_plugin_disk() {
+	PLUG_MARK=coco-plug-$(od -An -tx1 -N6 /dev/urandom | tr -d ' \n')
+	mkdir -p "$RUN/plug-tree"
+	echo "$PLUG_MARK" >"$RUN/plug-tree/marker"
+	random_key "$RUN/plug-first.key"
+	luks_image "$RUN/plug.img" "$RUN/plug-tree" "$(cat /proc/sys/kernel/random/uuid)" \
+		"$RUN/plug-first.key" 8 &&
+		"$COCO_SECRET" enroll "$RUN/plug.img" --guid "$GUID_PLUG" --generate "$RUN/plug.key" \
+			--unlock-key-file "$RUN/plug-first.key" >"$RUN/plug-enroll.out" 2>&1
+	tap_is "coco-secret enrolled the plugin's data disk" 0 "$?"
+	SYS_QEMU_ARGS="$SYS_QEMU_ARGS -drive if=virtio,format=raw,file=$RUN/plug.img"
+}
+
+# sys_plugin_checks: the running system opened the data disk through the
+# plugin, with cryptsetup --token-only and with systemd-cryptsetup.
+sys_plugin_checks() {
+	tap_serial "cryptsetup open --token-only opened the data disk through the plugin" \
+		'^PLUGIN: TOKEN-ONLY opened$'
+	tap_serial "... and its file system is the owner's (marker read)" "^PLUGIN: TOKEN-ONLY marker $PLUG_MARK\$"
+	tap_serial "systemd-cryptsetup attach opened it through the plugin, headless" \
+		'^PLUGIN: SYSTEMD-CRYPTSETUP opened$'
+	tap_serial "... and its file system is the owner's (marker read)" \
+		"^PLUGIN: SYSTEMD-CRYPTSETUP marker $PLUG_MARK\$"
+}
+
 # sys_boot NAME CMDLINE_EXTRA TABLE: boots $SYS_DIR's kernel, initramfs and
 # root image (tap_boot: two checks), then unpacks the exported journal as
 # $RUN/journal.export.

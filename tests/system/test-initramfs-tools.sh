@@ -18,14 +18,16 @@ sys_image_checks
 
 # 1. The injected secret opens the root.
 sys_run happy
-secret_table "$RUN/table.bin" "$GUID_DISK=$FIX/root.key" "$OTHER=$FIX/other.key"
-sys_boot happy "$ARGS" "$RUN/table.bin"
+sys_plugin_disk
+secret_table "$RUN/table.bin" "$GUID_DISK=$FIX/root.key" "$OTHER=$FIX/other.key" "$GUID_PLUG=$RUN/plug.key"
+sys_boot happy "$ARGS,$GUID_PLUG" "$RUN/table.bin"
 tap_serial "coco-unlock opened the root before cryptroot" "coco-unlock: root: unlocked /dev/vdb"
 tap_serial_not "no cryptroot prompt" 'Please unlock disk'
 sys_real_system_checks "coco-unlock: root: unlocked /dev/vdb"
 tap_serial "the unused secret is still there (wipe=used)" "^root: SECRET-PRESENT $OTHER\$"
-tap_no_secret_bytes "$FIX/root.key" "$FIX/other.key"
-sys_journal_no_secret_bytes "$FIX/root.key" "$FIX/other.key"
+sys_plugin_checks
+tap_no_secret_bytes "$FIX/root.key" "$FIX/other.key" "$RUN/plug.key" "$RUN/plug-first.key"
+sys_journal_no_secret_bytes "$FIX/root.key" "$FIX/other.key" "$RUN/plug.key" "$RUN/plug-first.key"
 T_HAPPY=$BOOT_SECONDS
 
 # 2. A wrong secret: cryptroot asks, the passphrase is typed.
