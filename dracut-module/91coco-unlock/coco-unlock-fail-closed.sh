@@ -81,15 +81,7 @@ power_off() {
 	for p in /usr/sbin/poweroff /sbin/poweroff /usr/bin/poweroff /bin/poweroff; do
 		[ -x "$p" ] || continue
 		if [ -n "$systemd" ]; then
-			# A boot under load also showed this one never getting
-			# to its reboot(2) (no "Powering off." in 70 s): the
-			# sync before it is the one step that can wait. So in
-			# the background, and after 5 s again without the sync
-			# (-n): nothing of the initramfs needs it.
-			"$p" -f -f &
-			sleep 5
-			{ echo "<2>coco-unlock: no power-off 5 s after $p -f -f: $p -f -f -n" >/dev/kmsg; } 2>/dev/null
-			"$p" -f -f -n
+			"$p" -f -f
 		else
 			"$p" -f
 		fi
