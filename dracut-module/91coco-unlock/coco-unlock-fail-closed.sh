@@ -86,6 +86,15 @@ power_off() {
 			"$p" -f
 		fi
 	done
+	# A systemd image built on a root without systemd-sysv has no
+	# poweroff link (CI's minimal Debian root: the helper said "powering
+	# off" and the guest then sat in the loop below): systemctl itself,
+	# which every systemd image has.
+	if [ -n "$systemd" ]; then
+		for p in /usr/bin/systemctl /bin/systemctl; do
+			[ -x "$p" ] && "$p" poweroff --force --force
+		done
+	fi
 	# No poweroff program (dracut's shell mode may have none), or it
 	# failed: the kernel's own.
 	{ echo o >/proc/sysrq-trigger; } 2>/dev/null

@@ -47,9 +47,10 @@ run() {
 	echo "$cmdline" >"$R/proc/cmdline"
 	: >"$R/log"
 	rm -f "$R/dev/kmsg" "$R/proc/sysrq-trigger"
+	# A helper that never powers off must fail the check, not hang it.
 	# shellcheck disable=SC2086 # IT_CHROOT is a command and its options
 	(env -i PATH=/sbin:/usr/sbin:/bin:/usr/bin IT_SETSID=1 "$@" \
-		setsid -w $IT_CHROOT "$R" /bin/sh -c "$script" >"$T/out" 2>&1
+		timeout -s KILL 20 setsid -w $IT_CHROOT "$R" /bin/sh -c "$script" >"$T/out" 2>&1
 	:) 2>/dev/null # bash's "Killed" line about a powered-off run: not ours to show
 }
 AFTER='; echo "returned=$?" >>/log'
@@ -135,6 +136,22 @@ for env in "SERVICE_RESULT=success EXIT_CODE=exited EXIT_STATUS=0" "SERVICE_RESU
 done
 run "$NOASK" "$S" SERVICE_RESULT=signal EXIT_CODE=killed EXIT_STATUS=KILL
 tap_is "systemd, not asked, killed: returns 0" "returned=0" "$(joined "$R/log")"
+
+# A systemd image without systemd-sysv's poweroff links (an image built on
+# a minimal root, as CI's): systemctl's own forced power-off.
+mv "$R/sbin/poweroff" "$T/poweroff.stub"
+mkdir -p "$R/usr/bin"
+cat >"$R/usr/bin/systemctl" <<'STUB'
+#!/bin/sh
+echo "systemctl $*" >>/log
+kill -KILL 0
+STUB
+chmod 0755 "$R/usr/bin/systemctl"
+run "$ASK" "$S" SERVICE_RESULT=signal EXIT_CODE=killed EXIT_STATUS=KILL
+tap_is "systemd, no poweroff link: systemctl poweroff --force --force" \
+	"systemctl poweroff --force --force" "$(joined "$R/log")"
+rm "$R/usr/bin/systemctl"
+mv "$T/poweroff.stub" "$R/sbin/poweroff"
 
 # --- no poweroff program, or one that fails: the kernel's, then never on ---------
 rm "$R/sbin/poweroff"
