@@ -22,7 +22,7 @@ for group in "$@"; do
 		e2fsprogs cpio kmod $kernel_sources bc bison flex libelf-dev libssl-dev xz-utils \
 		cryptsetup-bin python3 python3-cryptography" ;;
 	static) pkgs="$pkgs musl-tools dpkg-dev autoconf automake libtool autopoint gettext \
-		pkgconf gperf cmake debian-archive-keyring" ;;
+		pkgconf gperf cmake debian-archive-keyring zstd" ;;
 	dracut) pkgs="$pkgs dracut-core systemd cryptsetup-bin dmsetup util-linux" ;;
 	initramfs-tools) pkgs="$pkgs initramfs-tools-core cryptsetup-initramfs busybox-static" ;;
 	deb) pkgs="$pkgs build-essential debhelper dpkg-dev lintian git" ;;

@@ -33,6 +33,8 @@ CHECK_DEPS += lint
 # all but valgrind's, now that its crypto needs nothing from the host's
 # kernel (a host without AF_ALG runs them all).
 STATIC_AGENT_TESTS := $(filter-out tests/agent/test-valgrind.sh,$(AGENT_TESTS))
+# And the static build's own (its libraries: tests/static/).
+STATIC_TESTS := $(sort $(wildcard tests/static/test-*.sh))
 SECRET_TESTS ?=
 PLUGIN_TESTS ?=
 HOOK_TESTS ?=
@@ -106,7 +108,7 @@ CHECK_ASAN_UNIT = $(if $(call phase_on,asan),$(patsubst $(BUILD)/tests/%,build-a
 CHECK_ASAN = $(CHECK_ASAN_UNIT) $(call phase_tests,asan,$(AGENT_TESTS) $(SECRET_TESTS) $(PLUGIN_TESTS))
 CHECK_FUZZ = $(if $(TESTS),$(call picked,tests/fuzz/test-fuzz.sh),$(if $(call phase_on,fuzz),$(FUZZ_TARGETS)))
 CHECK_PACKAGE = $(call phase_tests,package,$(PACKAGE_TESTS))
-CHECK_STATIC = $(if $(BOOT_TESTS),$(call phase_tests,static,$(STATIC_AGENT_TESTS)))
+CHECK_STATIC = $(if $(BOOT_TESTS),$(call phase_tests,static,$(STATIC_AGENT_TESTS) $(STATIC_TESTS)))
 CHECK_BOOT_KERNELS = $(foreach k,$(BOOT_KERNELS),$(if $(call phase_on,boot-$(k)),$(k)))
 CHECK_BOOT = $(if $(CHECK_BOOT_KERNELS),$(call picked,$(BOOT_TESTS)))
 

@@ -27,6 +27,7 @@ SOURCES=(
 	"util-linux=2.38.1-5+deb12u3"
 	"json-c=0.16-2"
 	"lvm2=2.03.16-2"
+	"libzstd=1.5.4+dfsg2-5"
 	"kmod=30+20221128-1"
 	"libgpg-error=1.46-1"
 	"libgcrypt20=1.10.1-3+deb12u1"
@@ -224,6 +225,17 @@ install -m 0644 libdm/ioctl/libdevmapper.a "$PREFIX/lib/"
 install -m 0644 libdm/libdevmapper.h "$PREFIX/include/"
 step lvm2 make -C libdm install_pkgconfig
 
+# --- libzstd: decompression only, for libkmod ---------------------------------
+# Ubuntu's modules are .ko.zst: a libkmod without zstd cannot read
+# efi_secret's, so coco-unlock could not load it there. Decompression is all
+# libkmod asks of it.
+say "libzstd (decompression)"
+src=$(unpack libzstd)
+ZSTD_MAKE=(CC=musl-gcc CFLAGS="$CFLAGS" PREFIX="$PREFIX" LIBDIR="$PREFIX/lib"
+	ZSTD_LIB_COMPRESSION=0 ZSTD_LIB_DICTBUILDER=0 ZSTD_LIB_DEPRECATED=0 ZSTD_LEGACY_SUPPORT=0)
+step libzstd make -C "$src/lib" -j"$JOBS" "${ZSTD_MAKE[@]}" libzstd.a
+step libzstd make -C "$src/lib" "${ZSTD_MAKE[@]}" install-static install-includes install-pc
+
 # --- kmod: libkmod ---------------------------------------------------------------
 say "kmod (libkmod)"
 src=$(unpack kmod)
@@ -245,7 +257,7 @@ static inline char *coco_gnu_basename(const char *p)
 }
 #define basename coco_gnu_basename
 EOF
-step kmod ./configure "${CONF[@]}" --without-zstd --without-xz --without-zlib \
+step kmod ./configure "${CONF[@]}" --with-zstd --without-xz --without-zlib \
 	--without-openssl --disable-manpages --disable-test-modules --disable-python
 # At make time only: configure's own probes must see the plain headers.
 step kmod make -j"$JOBS" CPPFLAGS="$CPPFLAGS -include $WORK/gnu-basename.h" libkmod/libkmod.la
@@ -307,7 +319,7 @@ step cryptsetup make -j"$JOBS" libcryptsetup.la
 step cryptsetup make install-libLTLIBRARIES install-includeHEADERS install-pkgconfigDATA
 
 # --- check and finish -------------------------------------------------------------
-for pc in libcryptsetup libkmod json-c devmapper uuid blkid libgcrypt gpg-error; do
+for pc in libcryptsetup libkmod libzstd json-c devmapper uuid blkid libgcrypt gpg-error; do
 	pkg-config --exists "$pc" || die "$pc.pc missing from $PREFIX/lib/pkgconfig"
 done
 rm -rf "${PREFIX:?}"/lib/*.la "${PREFIX:?}"/lib/cmake "${PREFIX:?}"/bin "${PREFIX:?}"/sbin "${PREFIX:?}"/share

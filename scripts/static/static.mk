@@ -36,7 +36,8 @@ static:
 	$(MAKE) --no-print-directory static-binary STATIC_PREFIX="$$prefix"
 
 ifneq ($(STATIC_PREFIX),)
-static-binary: $(STATIC_DIR)/coco-unlock $(STATIC_DIR)/coco-unlock.stripped
+static-binary: $(STATIC_DIR)/coco-unlock $(STATIC_DIR)/coco-unlock.stripped \
+	$(STATIC_DIR)/tests/kmod-modinfo
 
 # Objects depend on the prefix they were built against.
 $(STATIC_DIR)/prefix: static-force
@@ -51,6 +52,13 @@ $(STATIC_DIR)/%.o: %.c $(STATIC_DIR)/prefix
 $(STATIC_DIR)/coco-unlock: $(STATIC_OBJS)
 	$(say) MUSLLD $@
 	$(Q)$(STATIC_CC) -o $@ $^ $(STATIC_LDFLAGS) $(shell $(STATIC_PC) --libs $(AGENT_LIBS_PC))
+
+# Test only (tests/static/test-kmod-zstd.sh): the prefix's libkmod reading
+# a module file, as coco-unlock links it.
+$(STATIC_DIR)/tests/kmod-modinfo: tests/static/kmod-modinfo.c $(STATIC_DIR)/prefix
+	@mkdir -p $(dir $@)
+	$(say) MUSLLD $@
+	$(Q)$(STATIC_CC) $(STATIC_CFLAGS) -o $@ $< $(STATIC_LDFLAGS) $(shell $(STATIC_PC) --libs libkmod)
 
 $(STATIC_DIR)/coco-unlock.stripped: $(STATIC_DIR)/coco-unlock
 	$(say) STRIP $@
