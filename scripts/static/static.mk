@@ -28,16 +28,21 @@ STATIC_LDFLAGS = -static -Wl,--gc-sections -Wl,-z,relro,-z,now
 STATIC_PC = PKG_CONFIG_LIBDIR=$(STATIC_PREFIX)/lib/pkgconfig PKG_CONFIG_PATH= \
 	$(PKG_CONFIG) --static
 
-.PHONY: static static-binary install-static
+.PHONY: static static-binary static-tests static-test-programs install-static
 # The prefix is found (or built) first, then a second make links against it.
 static:
 	@scripts/install-deps.sh build static
 	@prefix=$$(CACHE="$(CACHE)" scripts/static/build-static-deps.sh) && \
 	$(MAKE) --no-print-directory static-binary STATIC_PREFIX="$$prefix"
+# What the static phase's own tests (tests/static/) link against the prefix;
+# not part of `static`, which the package build runs.
+static-tests:
+	@prefix=$$(CACHE="$(CACHE)" scripts/static/build-static-deps.sh) && \
+	$(MAKE) --no-print-directory static-test-programs STATIC_PREFIX="$$prefix"
 
 ifneq ($(STATIC_PREFIX),)
-static-binary: $(STATIC_DIR)/coco-unlock $(STATIC_DIR)/coco-unlock.stripped \
-	$(STATIC_DIR)/tests/kmod-modinfo
+static-binary: $(STATIC_DIR)/coco-unlock $(STATIC_DIR)/coco-unlock.stripped
+static-test-programs: $(STATIC_DIR)/tests/kmod-modinfo
 
 # Objects depend on the prefix they were built against.
 $(STATIC_DIR)/prefix: static-force
@@ -67,8 +72,8 @@ $(STATIC_DIR)/coco-unlock.stripped: $(STATIC_DIR)/coco-unlock
 	[ $$size -le $(STATIC_MAX_SIZE) ] || \
 		echo "  static  WARNING: larger than the $(STATIC_MAX_SIZE)-byte target" >&2
 else
-static-binary:
-	@echo "static-binary needs STATIC_PREFIX; use 'make static'" >&2; exit 2
+static-binary static-test-programs:
+	@echo "$@ needs STATIC_PREFIX; use 'make static' or 'make static-tests'" >&2; exit 2
 endif
 
 .PHONY: static-force

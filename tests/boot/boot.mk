@@ -72,7 +72,7 @@ boot-prereqs:
 	@scripts/install-deps.sh build boot static
 	@$(MAKE) --no-print-directory boot-kernel
 	@$(MAKE) --no-print-directory $(BUILD)/coco-inject.efi $(BUILD)/coco-unlock \
-		$(BUILD)/coco-secret static $(BOOT_PROGRAMS)
+		$(BUILD)/coco-secret static static-tests $(BOOT_PROGRAMS)
 
 demo:
 	@$(MAKE) --no-print-directory boot-prereqs
