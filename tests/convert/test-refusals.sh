@@ -3,7 +3,8 @@
 # on small GPT images made here in seconds: an existing --out, an image
 # that is not GPT, one without an ESP, an LVM, a btrfs and an
 # already-encrypted root, too little space, a format other than raw and
-# qcow2, a missing package. Each: exit status 1 (2 for usage), the line,
+# qcow2, a missing package, a --kernel-deb that is no package or not a
+# linux-image-RELEASE one (convert-root.sh, from the source tree). Each: exit status 1 (2 for usage), the line,
 # no --out, no --secret-out, no export directory, no work directory left,
 # and the input unchanged (its SHA-256 before and after).
 set -u
@@ -18,6 +19,12 @@ ESP=C12A7328-F81F-11D2-BA4B-00A0C93EC93B
 ROOT=4F68BCE3-E8CD-4DB1-96E7-FBCAF984B709
 LVM=E6D6D379-F507-44C2-A23C-238F2A3DF928
 : >fake.deb
+export COCO_SECRET_CONVERT_HELPER=$TOP/tools/coco-secret/convert-root.sh
+# A real package, but not a kernel's.
+mkdir -p headers/DEBIAN
+printf 'Package: linux-headers-6.12.1\nVersion: 1\nArchitecture: amd64\nMaintainer: t <t@t>\nDescription: t\n' \
+	>headers/DEBIAN/control
+dpkg-deb --root-owner-group -b headers headers.deb >/dev/null
 
 # gpt_image IMG LABEL ROOT_TYPE ROOT_MIB ROOT_CONTENT [esp]: a disk with an
 # ESP (unless LABEL is dos or the last word is noesp) and one root
@@ -99,5 +106,9 @@ refused "a root already encrypted" luks.img 1 'partition 2 is already LUKS-encry
 refused "too little space" small.img 1 'too little space: the root file system has [0-9]+ MiB free, convert needs [0-9]+ MiB'
 refused "a VDI image" vdi.img 1 'the format is vdi; convert takes raw and qcow2'
 refused "no package" good.img 1 'cannot read missing.deb' --deb missing.deb
+refused "a --kernel-deb that is no package" good.img 1 'kernel-deb: fake.deb is not a Debian package' \
+	--kernel-deb fake.deb
+refused "a --kernel-deb not linux-image-RELEASE" good.img 1 \
+	"kernel-deb: headers.deb is 'linux-headers-6.12.1', not a linux-image-RELEASE package" --kernel-deb headers.deb
 refused "--out the same as --in" good.img 2 'must not be --in' --out good.img
 tap_done

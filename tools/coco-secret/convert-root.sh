@@ -31,6 +31,18 @@ refuse() {
 }
 step() { echo "coco-secret: convert: $*"; }
 
+# The kernel package's release, from its name (linux-image-RELEASE, as
+# Debian's and the kernel's own bindeb-pkg name them), before any work.
+release=
+if [ -n "$kernel_deb" ]; then
+	kpkg=$(dpkg-deb -f "$kernel_deb" Package 2>/dev/null) ||
+		refuse "--kernel-deb: $(basename "$kernel_deb") is not a Debian package"
+	case $kpkg in
+	linux-image-[0-9]*) release=${kpkg#linux-image-} ;;
+	*) refuse "--kernel-deb: $(basename "$kernel_deb") is '$kpkg', not a linux-image-RELEASE package" ;;
+	esac
+fi
+
 mnt=$(mktemp -d "${TMPDIR:-/tmp}/coco-convert-mnt.XXXXXX")
 fuse_pids=()
 cleanup() {
@@ -101,17 +113,21 @@ conf=$mnt/etc/initramfs-tools/update-initramfs.conf
 [ -f "$conf" ] && cp -p "$conf" "$mnt/run/update-initramfs.conf.orig"
 [ -f "$conf" ] && sed -i 's/^update_initramfs=.*/update_initramfs=no/' "$conf"
 
+# The kernel: the given package's, else the newest one with its image in
+# /boot and its modules.
 if [ -n "$kernel_deb" ]; then
 	step "installing the kernel package $(basename "$kernel_deb")"
 	cp "$kernel_deb" "$mnt/tmp/kernel.deb"
 	in_root apt-get install -y --no-install-recommends /tmp/kernel.deb >&2
+	if [ ! -f "$mnt/boot/vmlinuz-$release" ] || [ ! -d "$mnt/lib/modules/$release" ]; then
+		refuse "--kernel-deb: $kpkg put no /boot/vmlinuz-$release with /lib/modules/$release"
+	fi
+else
+	release=$(for k in "$mnt"/boot/vmlinuz-*; do
+		r=${k##*/vmlinuz-}
+		[ -d "$mnt/lib/modules/$r" ] && echo "$r"
+	done | sort -V | tail -n 1)
 fi
-
-# The kernel: the newest one with its image in /boot and its modules.
-release=$(for k in "$mnt"/boot/vmlinuz-*; do
-	r=${k##*/vmlinuz-}
-	[ -d "$mnt/lib/modules/$r" ] && echo "$r"
-done | sort -V | tail -n 1)
 [ -n "$release" ] || refuse "no kernel in the image (/boot/vmlinuz-* with /lib/modules)"
 
 has_efi_secret() {
