@@ -46,7 +46,14 @@ static int insert_module(struct kmod_module *mod, const struct debug_sink *sink)
 	if (r < 0)
 		return r;
 	/* A positive value means a blacklist or a command line stopped it. */
-	return r > 0 ? -EPERM : 0;
+	if (r > 0)
+		return -EPERM;
+	/* Who loaded it (we, or udev before us) is worth a debug line. */
+	if (sink->fn != NULL) {
+		snprintf(msg, sizeof(msg), "%s loaded", kmod_module_get_name(mod));
+		sink->fn(msg, sink->data);
+	}
+	return 0;
 }
 
 int module_load(const char *kmod_dir, const char *name, module_debug_fn debug, void *data)
