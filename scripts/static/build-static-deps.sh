@@ -204,6 +204,9 @@ step util-linux make install
 # --- json-c ---------------------------------------------------------------------
 say "json-c"
 src=$(unpack json-c)
+# CMake 4 (Ubuntu 26.04's) refuses json-c 0.16's cmake_minimum_required
+# (2.8) unless told which policies to assume; older CMakes ignore this.
+export CMAKE_POLICY_VERSION_MINIMUM=3.5
 step json-c cmake -S "$src" -B "$src/build" -DCMAKE_BUILD_TYPE=MinSizeRel \
 	-DCMAKE_C_COMPILER=musl-gcc -DCMAKE_C_FLAGS="$CFLAGS" \
 	-DCMAKE_INSTALL_PREFIX="$PREFIX" -DCMAKE_INSTALL_LIBDIR=lib \

@@ -46,11 +46,11 @@ SYS_SRC=$TOP/tests/system
 SYS_WORK=${SYS_WORK:-$BUILD/system}
 # The release of the system: bookworm (Debian 12, on the test kernel 6.1),
 # trixie (Debian 13, on the test kernel 6.12: built from Debian 12's
-# linux-source-6.12, not from trixie's), noble (Ubuntu 24.04 LTS, on
-# Ubuntu's own kernel).
+# linux-source-6.12, not from trixie's), noble (Ubuntu 24.04 LTS) and
+# resolute (Ubuntu 26.04 LTS), on Ubuntu's own kernels.
 SYS_SUITE=${SYS_SUITE:-bookworm}
 case $SYS_SUITE in
-noble) SYS_DISTRO=ubuntu ;;
+noble | resolute) SYS_DISTRO=ubuntu ;;
 *) SYS_DISTRO=debian ;;
 esac
 # Ubuntu's archive (this machine's apt knows Debian's only).

@@ -8,12 +8,13 @@
 #
 #   make-root.sh VARIANT DIR MIRROR [SUITE [KEYRING]]
 #     VARIANT: initramfs-tools | dracut | build
-#     SUITE:   bookworm (default), trixie, noble (Ubuntu 24.04 LTS)
+#     SUITE:   bookworm (default), trixie, noble (Ubuntu 24.04 LTS),
+#              resolute (Ubuntu 26.04 LTS)
 #     KEYRING: the archive's keyring (Ubuntu's: tests/system/lib.sh)
 #
 # On Ubuntu the root also gets Ubuntu's own kernel: linux-image-virtual
-# and the linux-modules-extra package of the same release, which holds
-# efi_secret (linux-image-virtual does not pull it in). VARIANT build is
+# and, on 24.04, the linux-modules-extra package of the same release,
+# which holds efi_secret there (linux-image-virtual does not pull it in). VARIANT build is
 # a root to build the package in (make deb there: dpkg-shlibdeps then
 # names that release's libraries).
 #
@@ -24,7 +25,7 @@ set -euo pipefail
 variant=$1 dir=$2 mirror=$3 suite=${4:-bookworm} keyring=${5:-}
 
 case $suite in
-noble) distro=ubuntu ssl=libssl3t64 ;;
+noble | resolute) distro=ubuntu ssl=libssl3t64 ;;
 trixie) distro=debian ssl=libssl3t64 ;;
 *) distro=debian ssl=libssl3 ;;
 esac
@@ -44,8 +45,12 @@ dracut) pkgs=$common,dracut,cryptsetup ;;
 build) pkgs=git,make,ca-certificates ;;
 *) echo "make-root.sh: unknown variant '$variant'" >&2; exit 2 ;;
 esac
-# systemd 256 and later ship systemd-cryptsetup as a package of its own.
-[ "$variant" = dracut ] && [ "$suite" != bookworm ] && pkgs=$pkgs,systemd-cryptsetup
+# systemd 256 and later ship systemd-cryptsetup as a package of its own:
+# dracut's systemd mode needs it, and the token plugin's check in the
+# running system (tests/system/report) runs it.
+case $variant-$suite in
+dracut-trixie | initramfs-tools-trixie | initramfs-tools-resolute) pkgs=$pkgs,systemd-cryptsetup ;;
+esac
 components=main
 # Ubuntu: musl-tools and debian-archive-keyring (the static build) are in universe.
 [ "$distro" = ubuntu ] && components=main,universe
@@ -81,7 +86,11 @@ if [ "$distro" = ubuntu ] && [ "$variant" != build ]; then
 	echo 'update_initramfs=no' >"$dir/etc/initramfs-tools/update-initramfs.conf"
 	in_root apt-get install -y --no-install-recommends linux-image-virtual
 	release=$(ls "$dir/lib/modules")
-	in_root apt-get install -y --no-install-recommends "linux-modules-extra-$release"
+	# 24.04 keeps efi_secret in linux-modules-extra; 26.04 has it in
+	# linux-modules, which linux-image-virtual pulls in.
+	if ! find "$dir/lib/modules/$release" -name 'efi_secret.ko*' | grep -q .; then
+		in_root apt-get install -y --no-install-recommends "linux-modules-extra-$release"
+	fi
 	echo 'update_initramfs=yes' >"$dir/etc/initramfs-tools/update-initramfs.conf"
 	rm -f "$dir"/boot/initrd.img*
 	in_root apt-get clean

@@ -14,9 +14,18 @@ BOOT_TESTS += tests/system/test-initramfs-tools.sh tests/system/test-dracut.sh
 BOOT_TESTS += tests/system/test-ubuntu.sh
 # Made before the boot phase, outside the test's time limit.
 BOOT_TEST_PREREQS += system-noble
-.PHONY: system-noble system-trixie
+.PHONY: system-noble system-trixie system-resolute
 system-noble:
 	@$(boot_env) tests/system/prepare.sh noble initramfs-tools
+# Ubuntu 26.04 LTS the same way, only with SYSTEM_RESOLUTE=1 (CI's time):
+#   make check PHASES=boot-6.1 TESTS=tests/system/test-ubuntu-resolute.sh SYSTEM_RESOLUTE=1
+SYSTEM_RESOLUTE ?=
+ifeq ($(SYSTEM_RESOLUTE),1)
+BOOT_TESTS += tests/system/test-ubuntu-resolute.sh
+BOOT_TEST_PREREQS += system-resolute
+endif
+system-resolute:
+	@$(boot_env) tests/system/prepare.sh resolute initramfs-tools
 # Debian 13 (trixie) with each generator, on the 6.12 test kernel (built
 # from Debian 12's linux-source-6.12, not trixie's): in the boot-6.12
 # phase only, and only with SYSTEM_TRIXIE=1 for now:

@@ -34,7 +34,7 @@ T_HAPPY=$BOOT_SECONDS
 # the command line, which libkmod obeys for udev's loads by alias and not
 # for loads by name): coco-unlock loads Ubuntu's zstd-compressed module
 # itself, and says so (rd.coco.debug), and opens the root.
-if [ "$SYS_SUITE" = noble ]; then
+if [ "$SYS_DISTRO" = ubuntu ]; then
 	sys_run self-load
 	secret_table "$RUN/table.bin" "$GUID_DISK=$FIX/root.key"
 	sys_boot self-load "$ARGS modprobe.blacklist=efi_secret rd.coco.debug=1" "$RUN/table.bin"
