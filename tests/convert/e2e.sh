@@ -20,6 +20,30 @@
 #   CONV_EXPECTED_FAILED  units the converted boot may fail (its kernel's
 #                    doing, not the conversion's; sys_state_ok)
 
+# conv_e2e_start: what both releases' tests share before any work: the
+# helper from the source tree, and their skips (root only; the boot-6.1
+# phase only, since the images boot their own kernels whatever the
+# phase's). Fails after the skip's TAP line.
+conv_e2e_start() {
+	export COCO_SECRET_CONVERT_HELPER=$TOP/tools/coco-secret/convert-root.sh
+	export MTOOLS_SKIP_CHECK=1
+	if [ "$(id -u)" != 0 ]; then
+		tap_skip "convert ($SYS_SUITE)" "needs root (debootstrap, chroot, fuse2fs)"
+		return 1
+	fi
+	if [ "${KERNEL_SERIES:-6.1}" != 6.1 ]; then
+		tap_skip "convert ($SYS_SUITE) on $KERNEL_SERIES" "runs in the boot-6.1 phase only (the image's own kernels)"
+		return 1
+	fi
+}
+
+# conv_e2e_inputs: the injector, the test disks, the cloud image and DEB
+# (CONV_DEB, else the package built for SYS_SUITE).
+conv_e2e_inputs() {
+	[ -f "$INJECTOR" ] && boot_disks && conv_cloud_image &&
+		if [ -n "${CONV_DEB:-}" ]; then DEB=$CONV_DEB; else sys_deb; fi
+}
+
 # conv_qemu_drive FILE FORMAT: QEMU's words for FILE as the guest's vdb,
 # never written (snapshot=on), then the report's journal disk vdc.
 conv_qemu_drive() {

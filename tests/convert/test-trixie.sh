@@ -19,16 +19,7 @@ export ESP_MIB=${ESP_MIB:-160}
 export BOOT_TIMEOUT=${BOOT_TIMEOUT:-300}
 . "$TOP/tests/convert/lib.sh"
 . "$TOP/tests/convert/e2e.sh"
-export COCO_SECRET_CONVERT_HELPER=$TOP/tools/coco-secret/convert-root.sh
-export MTOOLS_SKIP_CHECK=1
-
-if [ "$(id -u)" != 0 ]; then
-	tap_skip "convert (trixie)" "needs root (debootstrap, chroot, fuse2fs)"
-	tap_done
-	exit 0
-fi
-if [ "${KERNEL_SERIES:-6.1}" != 6.1 ]; then
-	tap_skip "convert (trixie) on $KERNEL_SERIES" "runs in the boot-6.1 phase only (the image's own kernels)"
+if ! conv_e2e_start; then
 	tap_done
 	exit 0
 fi
@@ -48,7 +39,7 @@ if [ -z "$kdeb" ]; then
 		exit 1
 	fi
 fi
-if ! { [ -f "$INJECTOR" ] && boot_disks && conv_cloud_image && { [ -n "${CONV_DEB:-}" ] && DEB=$CONV_DEB || sys_deb; }; }; then
+if ! conv_e2e_inputs; then
 	tap_not_ok "the cloud-style trixie image and the trixie package"
 	tap_done
 	exit 1

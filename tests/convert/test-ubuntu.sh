@@ -17,21 +17,11 @@ export ESP_MIB=${ESP_MIB:-160}
 export BOOT_TIMEOUT=${BOOT_TIMEOUT:-300}
 . "$TOP/tests/convert/lib.sh"
 . "$TOP/tests/convert/e2e.sh"
-export COCO_SECRET_CONVERT_HELPER=$TOP/tools/coco-secret/convert-root.sh
-export MTOOLS_SKIP_CHECK=1
-
-if [ "$(id -u)" != 0 ]; then
-	tap_skip "convert (noble)" "needs root (debootstrap, chroot, fuse2fs)"
+if ! conv_e2e_start; then
 	tap_done
 	exit 0
 fi
-# One boot phase is enough: the kernel is Ubuntu's, whatever the phase's.
-if [ "${KERNEL_SERIES:-6.1}" != 6.1 ]; then
-	tap_skip "convert (noble) on $KERNEL_SERIES" "runs in the boot-6.1 phase only (Ubuntu's own kernel)"
-	tap_done
-	exit 0
-fi
-if ! { [ -f "$INJECTOR" ] && boot_disks && conv_cloud_image && { [ -n "${CONV_DEB:-}" ] && DEB=$CONV_DEB || sys_deb; }; }; then
+if ! conv_e2e_inputs; then
 	tap_not_ok "the cloud-style noble image and the noble package"
 	tap_done
 	exit 1
