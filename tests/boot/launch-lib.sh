@@ -41,14 +41,16 @@ launch_session() {
 # (kernel command line HOST_CMDLINE, initramfs HOST_INITRD), its QEMU
 # started paused in the background (job VM_JOB, QMP $RUN/NAME.qemu.sock,
 # console $RUN/NAME.serial.log), and sev-host.py in front of it (job
-# HOST_JOB, listening on $RUN/NAME.sock, log $RUN/NAME.host.log).
+# HOST_JOB, listening on $RUN/NAME.sock, log $RUN/NAME.host.log). The
+# guest's disk is HOST_DISK (default the fixtures' root.img; empty for
+# none, when BOOT_QEMU_ARGS names the drives).
 host_start() {
-	local name=$1 sess=$2 policy=$3
+	local name=$1 sess=$2 policy=$3 disk=${HOST_DISK-$FIX/root.img}
 	shift 3
 	INITRD=${HOST_INITRD:-$INITRD} esp_image "$RUN/$name.esp" "${HOST_CMDLINE:-$LAUNCH_CMDLINE}" ||
 		return 1
-	QMP_SOCK=$RUN/$name.qemu.sock BOOT_QEMU_ARGS=-S \
-		boot_vm "$RUN/$name.serial.log" "$RUN/$name.esp" "$FIX/root.img" &
+	QMP_SOCK=$RUN/$name.qemu.sock BOOT_QEMU_ARGS="-S ${BOOT_QEMU_ARGS:-}" \
+		boot_vm "$RUN/$name.serial.log" "$RUN/$name.esp" ${disk:+"$disk"} &
 	# shellcheck disable=SC2034 # the caller waits for it
 	VM_JOB=$!
 	for _ in $(seq 100); do

@@ -7,7 +7,11 @@
 #      initramfs's crypttab and its pin, no secret bytes in the output;
 #      with CONV_MEASURE, the launch digests against coco-secret measure
 #      run on the exported files;
-#   3. the converted image booted from what was exported, with the table:
+#   3. the converted image launched as the owner launches it: coco-secret
+#      session, then coco-secret launch with the exported kernel, initrd,
+#      command line and table against a host that started QEMU paused,
+#      whose PSP is tests/boot/sev-host.py (it measures what that QEMU
+#      boots, opens the packet, hands the table to coco-inject.efi);
 #      coco-unlock opens the root, multi-user on the mapping, the marker
 #      files, the secret gone, no secret bytes on the console or journal;
 #   4. the input booted as it was, from its own kernel and initramfs.
@@ -15,7 +19,8 @@
 # Set before conv_e2e (besides SYS_SUITE for lib.sh):
 #   CONV_FORMAT      raw or qcow2: the input's format, and so the output's
 #   CONV_ARGS        more convert arguments (an array)
-#   CONV_MEASURE     MODES given to --measure, with the vectors' OVMF
+#   CONV_MEASURE     MODES given to --measure, with the launch firmware
+#                    (owner_firmware: OVMF, coco-inject.efi, the footer)
 #   CONV_SEP_BOOT    1 when the image has a separate /boot (Ubuntu)
 #   CONV_EXPECTED_FAILED  units the converted boot may fail (its kernel's
 #                    doing, not the conversion's; sys_state_ok)
@@ -151,8 +156,11 @@ conv_convert() {
 	[ -n "${CONV_MEASURE:-}" ] && measure=(--ovmf "$CONV_OVMF" --measure "$CONV_MEASURE"
 		--vcpus 1 --vcpu-type EPYC-Milan)
 	OUT=$D/out.$CONV_FORMAT
+	# The harness's own words (console, the initrd's path on its ESP) are
+	# part of what the owner measures, so they go in through --append.
 	"$COCO_SECRET" convert --in "$IN" --out "$OUT" --secret-out "$D/disk.secret" \
-		--deb "$DEB" --recovery-key-file "$FIX/root.key" --append "cocotest.guids=$GUID_DISK" \
+		--deb "$DEB" --recovery-key-file "$FIX/root.key" \
+		--append "$BOOT_CMDLINE_BASE cocotest.guids=$GUID_DISK" \
 		"${CONV_ARGS[@]}" "${measure[@]}" >"$D/convert.log" 2>&1 || rc=$?
 	CONVERT_SECONDS=$((SECONDS - start))
 	grep '^coco-secret' "$D/convert.log" | sed 's/^/#   /'
@@ -168,6 +176,7 @@ conv_convert() {
 	done
 	tap_check "the command line: root on the mapping, rd.coco.on-failure=poweroff" \
 		grep -q '^root=/dev/mapper/root ro rd.coco.on-failure=poweroff ' "$B/cmdline"
+	CONV_CMDLINE=$(cat "$B/cmdline" 2>/dev/null)
 	OUT_RAW=$OUT
 	if [ "$CONV_FORMAT" != raw ]; then
 		OUT_RAW=$D/out-copy.raw
@@ -189,8 +198,7 @@ conv_boot_converted() {
 	truncate -s 32M "$RUN/out.img"
 	# shellcheck disable=SC2034 # read by sys_real_system_checks
 	SYS_MAPPER=root
-	BOOT_QEMU_ARGS=$(conv_qemu_drive "$OUT" "$CONV_FORMAT") \
-		tap_boot "converted $SYS_SUITE" "$(cat "$B/cmdline")" "$B/secret.table"
+	conv_launch
 	sys_journal
 	tap_serial "coco-unlock opened the root" "coco-unlock: root: unlocked /dev/vdb"
 	tap_serial_not "no cryptroot prompt" 'Please unlock disk'
@@ -198,7 +206,48 @@ conv_boot_converted() {
 	conv_marker_checks
 	tap_no_secret_bytes "$D/disk.secret" "$FIX/root.key"
 	sys_journal_no_secret_bytes "$D/disk.secret" "$FIX/root.key"
-	CONVERTED_BOOT_SECONDS=${BOOT_SECONDS:-?}
+}
+
+# conv_launch: the owner's SEV launch of the converted image, with what
+# convert exported and nothing of the harness: a session for the stand-in
+# platform, its host's QEMU paused on the exported kernel, initrd and
+# command line with the converted disk, coco-secret launch. The console
+# ends in $RUN/serial.txt, as tap_boot leaves it.
+conv_launch() {
+	local rc=1 vm_rc=1 start
+	"$PLATFORM_PY" make "$RUN/platform" >/dev/null
+	tap_check "the owner's session (policy 0x3: no debugging, no key sharing)" \
+		launch_session owner 0x3
+	start=$(date +%s%N)
+	if HOST_CMDLINE=$CONV_CMDLINE HOST_DISK='' \
+		BOOT_QEMU_ARGS=$(conv_qemu_drive "$OUT" "$CONV_FORMAT") \
+		host_start converted owner 0x3 --schema 9.1; then
+		"$COCO_SECRET" launch --qmp "$RUN/converted.sock" --qmp-timeout 20 \
+			--tik "$RUN/owner_tik.bin" --tek "$RUN/owner_tek.bin" --table "$B/secret.table" \
+			--mode sev --ovmf "$CONV_OVMF" --kernel "$B/vmlinuz" --initrd "$B/initrd.img" \
+			--append "$CONV_CMDLINE" >"$RUN/launch.out" 2>&1
+		rc=$?
+		wait "$VM_JOB" && vm_rc=0
+		wait "$HOST_JOB"
+	fi
+	CONVERTED_BOOT_SECONDS=$(boot_seconds_since "$start")
+	sed 's/^/#   launch: /' "$RUN/launch.out" 2>/dev/null
+	sed 's/^/#   host: /' "$RUN/converted.host.log" 2>/dev/null
+	tap_is "launch: verified, injected, continued (status 0)" 0 "$rc"
+	tap_check "the stand-in PSP opened the packet (its MAC verified)" \
+		grep -q 'LAUNCH_SECRET: MAC verified' "$RUN/converted.host.log"
+	if [[ ,${CONV_MEASURE:-}, == *,sev,* ]]; then
+		tap_is "measure-sev.txt is the digest the stand-in PSP measured" \
+			"$(cat "$B/measure-sev.txt" 2>/dev/null)" \
+			"$(grep -o 'digest [0-9a-f]*' "$RUN/converted.host.log" | cut -d' ' -f2)"
+	fi
+	cp "$RUN/converted.serial.log.txt" "$RUN/serial.txt" 2>/dev/null || : >"$RUN/serial.txt"
+	boot_drop_serial "converted $SYS_SUITE"
+	tap_is "converted $SYS_SUITE: the VM ran to its end (${CONVERTED_BOOT_SECONDS}s)" 0 "$vm_rc"
+	serial_show ''
+	tap_serial "converted $SYS_SUITE: the guest reached its end (${BOOT_END_MARKER})" "$BOOT_END_MARKER"
+	tap_absent_bytes "no secret, TEK or TIK bytes in launch's output" "$RUN/launch.out" \
+		'^guest continued$' "$D/disk.secret" "$RUN/owner_tek.bin" "$RUN/owner_tik.bin"
 }
 
 conv_marker_checks() {
@@ -238,7 +287,9 @@ conv_e2e() {
 	D=$CONV_WORK/$SYS_SUITE/converted
 	rm -rf "$D"
 	mkdir -p "$D"
-	CONV_OVMF=$TOP/../shared/vectors/sev/ovmf_AmdSev_suffix.bin
+	. "$TOP/tests/boot/launch-lib.sh"
+	CONV_OVMF=$D/owner-fw.bin
+	owner_firmware "$CONV_OVMF"
 	IN=$CLOUD_IMG
 	if [ "$CONV_FORMAT" = qcow2 ]; then
 		IN=$D/cloud.qcow2

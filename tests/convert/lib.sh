@@ -2,8 +2,9 @@
 # coco-secret convert's tests (issue 26): cloud-style images made here
 # (make-cloud-root.sh, then a GPT image as the distributions ship them:
 # an ESP, an ext4 root, on Ubuntu a separate /boot), converted, and the
-# converted image booted from its exported kernel, initrd and command line
-# with the secret table injected, in the harness of tests/system/lib.sh.
+# converted image launched from its exported kernel, initrd, command line
+# and secret table through coco-secret launch and the stand-in host
+# (tests/boot/launch-lib.sh), in the harness of tests/system/lib.sh.
 #
 # Environment as for tests/system: TOP, BUILD, CACHE, COCO_SECRET.
 #

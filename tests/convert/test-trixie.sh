@@ -4,7 +4,7 @@
 # linux-image-amd64, whose kernel has no efi_secret) made here, as qcow2,
 # converted to qcow2 with the trixie package and a kernel package with
 # efi_secret, the launch digests asked for; the checks of e2e.sh: the converted image
-# booted on that kernel from its exported files with the table injected,
+# launched on that kernel with coco-secret launch from its exported files,
 # the input booted as it was on Debian's kernel, an interrupted convert
 # leaving no --out.
 #

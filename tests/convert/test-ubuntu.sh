@@ -3,8 +3,8 @@
 # noble image (GPT, ESP, ext4 root, a separate /boot, Ubuntu's own
 # linux-image-virtual without linux-modules-extra) made here, raw,
 # converted with the noble package; the checks of e2e.sh: the converted
-# image booted from its exported vmlinuz, initrd.img and cmdline with the
-# exported secret table injected, the input booted as it was, an
+# image launched with coco-secret launch from its exported vmlinuz,
+# initrd.img, cmdline and secret table, the input booted as it was, an
 # interrupted convert leaving no --out.
 #
 # Environment as for tests/system; CONV_DEB=FILE: the package to install
