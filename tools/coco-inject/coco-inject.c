@@ -150,7 +150,8 @@ static void describe_table(const UINT8 *t, UINTN size)
 	for (off = HEADER_SIZE; off + HEADER_SIZE <= len; off += get_le32(t + off + 16)) {
 		UINT32 elen = get_le32(t + off + 16);
 
-		CopyMem(&guid, t + off, sizeof(guid));
+		/* gnu-efi 4 (Debian 13) declares CopyMem's source without const. */
+		CopyMem(&guid, (VOID *)(t + off), sizeof(guid));
 		if (elen < HEADER_SIZE || elen > len - off) {
 			Print(L"coco-inject: entry %lu (%g) has a bad length %u: corrupted table\n",
 			      (UINT64)n, &guid, elen);
