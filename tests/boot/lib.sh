@@ -31,9 +31,17 @@
 CACHE=${CACHE:-$HOME/.cache/coco-unlock}
 COCO_UNLOCK=${COCO_UNLOCK:-$BUILD/coco-unlock}
 BOOT_SRC=$TOP/tests/boot
-# Which kernel: Debian 12's linux-source-6.1 (default) or -6.12. Each has
-# its own work directory: the fixtures hold its modules.
-KERNEL_SERIES=${KERNEL_SERIES:-6.1}
+# Which kernel: linux-source-6.1 or -6.12. Each has its own work
+# directory: the fixtures hold its modules. The default is the machine's:
+# 6.1 on Debian 12, 6.12 on Debian 13, which has no 6.1 (make demo, the
+# benches and scripts run by hand; make check names it).
+if [ -z "${KERNEL_SERIES:-}" ]; then
+	KERNEL_SERIES=6.1
+	case $(. /etc/os-release 2>/dev/null && echo "${VERSION_CODENAME:-}") in
+	bookworm | '') ;;
+	*) KERNEL_SERIES=6.12 ;;
+	esac
+fi
 if [ "$KERNEL_SERIES" = 6.1 ]; then
 	BOOT_WORK=${BOOT_WORK:-$BUILD/boot}
 else
