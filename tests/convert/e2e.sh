@@ -227,10 +227,14 @@ conv_launch() {
 			--mode sev --ovmf "$CONV_OVMF" --kernel "$B/vmlinuz" --initrd "$B/initrd.img" \
 			--append "$CONV_CMDLINE" >"$RUN/launch.out" 2>&1
 		rc=$?
-		# A refused launch leaves the guest paused: no need to wait for
-		# the timeout.
-		[ "$rc" = 0 ] || "$BOOT_SRC/qmp.py" "$RUN/converted.qemu.sock" quit >/dev/null 2>&1
-		wait "$VM_JOB" && vm_rc=0
+		if [ "$rc" = 0 ]; then
+			wait "$VM_JOB" && vm_rc=0
+		else
+			# A refused launch leaves the guest paused: told to quit
+			# rather than left to the timeout, it never ran.
+			"$BOOT_SRC/qmp.py" "$RUN/converted.qemu.sock" quit >/dev/null 2>&1
+			wait "$VM_JOB"
+		fi
 		wait "$HOST_JOB"
 	fi
 	CONVERTED_BOOT_SECONDS=$(boot_seconds_since "$start")
