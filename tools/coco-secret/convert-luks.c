@@ -92,19 +92,19 @@ static uint64_t dumpe2fs_field(const char *out, const char *field)
 }
 
 /*
- * Before any work: the root must have room for the header's 16 MiB and
- * what goes in (the package, cryptsetup, on Ubuntu efi_secret's
- * linux-modules-extra, a new initramfs): CONVERT_MIN_FREE.
+ * Before the image is changed: the root (ROOT, the partition's copy)
+ * must have room for the header's 16 MiB and what goes in (the package,
+ * cryptsetup, on Ubuntu efi_secret's linux-modules-extra, a new
+ * initramfs): CONVERT_MIN_FREE. The copy, not FILE?offset=N in the whole
+ * image: e2fsprogs 1.47.2 (Debian 13) takes a name with '=' for a blkid
+ * tag and never opens the file.
  */
-int luks_check_space(const char *in, const char *raw, uint64_t offset)
+int luks_check_space(const char *in, const char *root)
 {
-	char spec[PATH_MAX + 32];
-	const char *argv[] = { "dumpe2fs", "-h", spec, NULL };
+	const char *argv[] = { "dumpe2fs", "-h", root, NULL };
 	uint64_t free_bytes, need = CONVERT_HEADER_BYTES + CONVERT_MIN_FREE;
 	char *out = NULL;
 
-	/* dumpe2fs reads a file system at a byte offset: FILE?offset=N. */
-	snprintf(spec, sizeof(spec), "%s?offset=%llu", raw, (unsigned long long)offset);
 	if (run_capture(argv, &out) != 0) {
 		err("%s: dumpe2fs cannot read the root file system", in);
 		return -EIO;

@@ -66,6 +66,8 @@ static int step_edit(struct convert_work *w, const struct convert_options *o,
 
 	progress("[2/6] copying the root partition (%d) out", l->root.number);
 	r = copy_range(w->raw, l->root.offset, w->root, 0, l->root.size, true, "root partition");
+	if (r == 0)
+		r = luks_check_space(o->in, w->root);
 	if (r == 0 && l->has_boot) {
 		progress("copying the /boot partition (%d) out", l->boot.number);
 		r = copy_range(w->raw, l->boot.offset, w->boot, 0, l->boot.size, true,
@@ -241,8 +243,6 @@ static int run_steps(struct convert_work *w, const struct convert_options *o)
 		r = image_layout(w->raw, o->in, &l);
 	if (r == 0 && l.has_boot)
 		snprintf(w->boot, sizeof(w->boot), "%s/boot.part", w->dir);
-	if (r == 0)
-		r = luks_check_space(o->in, w->raw, l.root.offset);
 	if (r == 0)
 		r = luks_prepare_keys(w);
 	if (r == 0)

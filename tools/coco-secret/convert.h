@@ -76,7 +76,7 @@ int copy_range(const char *src, uint64_t src_off, const char *dst, uint64_t dst_
 
 /* convert-luks.c */
 int luks_prepare_keys(struct convert_work *w);
-int luks_check_space(const char *in, const char *raw, uint64_t offset);
+int luks_check_space(const char *in, const char *root);
 int luks_shrink_fs(const char *root, uint64_t part_size);
 int luks_encrypt_root(const struct convert_work *w, const struct convert_options *o);
 void wipe_file(const char *path);
