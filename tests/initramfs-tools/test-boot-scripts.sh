@@ -212,7 +212,10 @@ else
 fi
 cp "$TOPSCRIPT" "$C/scripts/local-top/coco-unlock"
 cp "$BOTTOM" "$C/scripts/init-bottom/coco-unlock"
-order_out=$(env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin CONFDIR="$C" verbose=n IT_SHARE="$IT_SHARE" R="$R" sh -c '
+# DESTDIR exported, as mkinitramfs does: cryptsetup 2.7's cryptroot lists
+# $DESTDIR/scripts/local-top for its prereqs (2.6's listed its own
+# directory), and without it would run first.
+order_out=$(env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin CONFDIR="$C" verbose=n IT_SHARE="$IT_SHARE" R="$R" DESTDIR="$R" sh -c '
 	. "$IT_SHARE/hook-functions"
 	cache_run_scripts "$R" /scripts/local-top
 	cache_run_scripts "$R" /scripts/init-bottom' 2>&1)
