@@ -10,7 +10,14 @@ set -eu
 # Debian 13 has no linux-source-6.1: its boots run on 6.12 alone.
 codename=$(. /etc/os-release 2>/dev/null && echo "${VERSION_CODENAME:-}")
 kernel_sources="linux-source-6.1 linux-source-6.12"
-[ "$codename" = bookworm ] || [ -z "$codename" ] || kernel_sources=linux-source-6.12
+# systemd 256 and later (Debian 13) ship systemd-cryptsetup (the binary and
+# its generator, which the systemd images of dracut and mkinitcpio take
+# from the machine) as a package of its own.
+sd_cryptsetup=
+if [ "$codename" != bookworm ] && [ -n "$codename" ]; then
+	kernel_sources=linux-source-6.12
+	sd_cryptsetup=systemd-cryptsetup
+fi
 
 pkgs=
 for group in "$@"; do
@@ -20,10 +27,10 @@ for group in "$@"; do
 		python3 python3-cryptography openssl" ;;
 	boot) pkgs="$pkgs qemu-system-x86 ovmf gnu-efi mtools dosfstools busybox-static \
 		e2fsprogs cpio kmod $kernel_sources bc bison flex libelf-dev libssl-dev xz-utils \
-		cryptsetup-bin python3 python3-cryptography" ;;
+		cryptsetup-bin python3 python3-cryptography $sd_cryptsetup" ;;
 	static) pkgs="$pkgs musl-tools dpkg-dev autoconf automake libtool autopoint gettext \
 		pkgconf gperf cmake debian-archive-keyring zstd" ;;
-	dracut) pkgs="$pkgs dracut-core systemd cryptsetup-bin dmsetup util-linux" ;;
+	dracut) pkgs="$pkgs dracut-core systemd $sd_cryptsetup cryptsetup-bin dmsetup util-linux" ;;
 	initramfs-tools) pkgs="$pkgs initramfs-tools-core cryptsetup-initramfs busybox-static" ;;
 	deb) pkgs="$pkgs build-essential debhelper dpkg-dev lintian git" ;;
 	fuzz) pkgs="$pkgs clang libclang-rt-dev" ;;
