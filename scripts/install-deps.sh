@@ -12,7 +12,8 @@ codename=$(. /etc/os-release 2>/dev/null && echo "${VERSION_CODENAME:-}")
 kernel_sources="linux-source-6.1 linux-source-6.12"
 # systemd 256 and later (Debian 13) ship systemd-cryptsetup (the binary and
 # its generator, which the systemd images of dracut and mkinitcpio take
-# from the machine) as a package of its own.
+# from the machine, and libcryptsetup's token plugin directory, where the
+# plugin tests put theirs) as a package of its own.
 sd_cryptsetup=
 if [ "$codename" != bookworm ] && [ -n "$codename" ]; then
 	kernel_sources=linux-source-6.12
@@ -24,7 +25,7 @@ for group in "$@"; do
 	case $group in
 	build) pkgs="$pkgs gcc make pkg-config libcryptsetup-dev libkmod-dev libjson-c-dev libssl-dev scdoc" ;;
 	test) pkgs="$pkgs cryptsetup-bin valgrind e2fsprogs xxd busybox-static dash util-linux libdevmapper-dev man-db \
-		python3 python3-cryptography openssl" ;;
+		python3 python3-cryptography openssl $sd_cryptsetup" ;;
 	boot) pkgs="$pkgs qemu-system-x86 ovmf gnu-efi mtools dosfstools busybox-static \
 		e2fsprogs cpio kmod $kernel_sources bc bison flex libelf-dev libssl-dev xz-utils \
 		cryptsetup-bin python3 python3-cryptography $sd_cryptsetup" ;;
