@@ -31,7 +31,8 @@
 #   after the run, by this script (the root never writes here), so the
 #   next run is warm.
 # - Output: the whole log in build/fresh/last.log, the root's test logs in
-#   build/fresh/test-logs/, the last lines on stdout; the command's status.
+#   build/fresh/test-logs/ (for trixie: last-trixie.log, test-logs-trixie/),
+#   the last lines on stdout; the command's status.
 #
 # Environment: CACHE (default ~/.cache/coco-unlock), FRESH_TMP, KEEP=1
 # (keep the run's overlay for a look after a failure).
@@ -149,7 +150,9 @@ fi
 
 # --- the command -------------------------------------------------------------------
 mkdir -p "$TOP/build/fresh"
-LOG=$TOP/build/fresh/last.log
+suffix=
+[ "$SUITE" = bookworm ] || suffix=-$SUITE
+LOG=$TOP/build/fresh/last$suffix.log
 say "running '$CMD' in a fresh $RELEASE root (log: $LOG)"
 start=$SECONDS
 set +e
@@ -161,9 +164,9 @@ set -e
 secs=$((SECONDS - start))
 
 # The root's test logs, and the artifacts it built, for this machine.
-rm -rf "$TOP/build/fresh/test-logs"
+rm -rf "$TOP/build/fresh/test-logs$suffix"
 [ -d "$ROOT/root/coco-unlock/build/test-logs" ] &&
-	cp -a "$ROOT/root/coco-unlock/build/test-logs" "$TOP/build/fresh/"
+	cp -a "$ROOT/root/coco-unlock/build/test-logs" "$TOP/build/fresh/test-logs$suffix"
 for d in "$ROOT$CACHE"/kernel-* "$ROOT$CACHE"/static-* "$ROOT$CACHE"/debian-root-* "$ROOT$CACHE"/ubuntu-root-*; do
 	# shellcheck disable=SC2015 # skip what is not a complete cache
 	[ -d "$d" ] && { [ -e "$d/done" ] || [ -e "$d/.complete" ]; } || continue
