@@ -31,7 +31,9 @@ coco_unlock_install_plugin() {
         [[ -f $COCO_UNLOCK_PLUGIN ]] || return 1
         for dir in $libdirs; do
             if [[ -e $dracutsysrootdir$dir/libcryptsetup.so.12 ]]; then
-                inst_library "$COCO_UNLOCK_PLUGIN" "$dir/cryptsetup/$coco_unlock_plugin"
+                # inst, not inst_library: dracut-ng (Debian 13's 106)
+                # has no inst_library any more.
+                inst "$COCO_UNLOCK_PLUGIN" "$dir/cryptsetup/$coco_unlock_plugin"
                 return
             fi
         done
