@@ -500,7 +500,7 @@ boot_vm() {
 	if [ "${BOOT_LIVE:-0}" = 1 ]; then
 		# Ends by itself when QEMU does.
 		tail -n +1 -f --pid="$qpid" "$log" |
-			sed -u 's/\r//g; s/\x1b\[[0-9;?=]*[a-zA-Z]//g; s/\x1b[()][0-9A-Z]//g' &
+			sed -u 's/\r//g; s/\x1b\[[0-9;:?=]*[a-zA-Z]//g; s/\x1b[()][0-9A-Z]//g' &
 		tpid=$!
 	fi
 	# Ends the run early on outcomes that would otherwise wait for the
@@ -530,7 +530,8 @@ boot_vm() {
 	rm -f "$QEMU_VARS"
 	BOOT_SECONDS=$(boot_seconds_since "$QEMU_START")
 	# The serial log has CRs and firmware escape sequences: keep a clean copy.
-	tr -d '\r' <"$log" | sed 's/\x1b\[[0-9;?=]*[a-zA-Z]//g' >"$log.txt"
+	# (':' too: systemd 257 colours its debug lines with ESC[0;38:5:245m.)
+	tr -d '\r' <"$log" | sed 's/\x1b\[[0-9;:?=]*[a-zA-Z]//g' >"$log.txt"
 	if [ -n "$early" ]; then
 		boot_log "the run was ended early on '$early'"
 		return 1
