@@ -262,3 +262,14 @@ kmsg_time_before() {
 		match($0, /^\[ *[0-9]+\.[0-9]+\]/) { t = substr($0, 2, RLENGTH - 2); sub(/^ */, "", t); sub(/\..*/, "", t) }
 	' "$RUN/serial.txt"
 }
+
+# dracut_no_failed_unit: no unit failed, but for the line dracut-ng 102
+# and later (Debian 13's 106) print for an rd.luks.uuid= volume: its
+# initqueue starts systemd-cryptsetup@ under a name whose backslashes it
+# lost ("luksx2d..."), a unit that cannot exist (dracut-ng issue 451).
+# The generator's own systemd-cryptsetup@luks\x2d... unit is checked apart.
+dracut_no_failed_unit() {
+	grep -avE 'dracut-initqueue\[[0-9]+\]: Failed to start systemd-cryptsetup@luksx2d[0-9a-fx]+\.service: Unit systemd-cryptsetup@luksx2d[0-9a-fx]+\.service not found\.$' \
+		"$RUN/serial.txt" >"$RUN/serial-but-451.txt" 2>/dev/null
+	tap_absent "no failed unit" "$RUN/serial-but-451.txt" 'FAILED|Failed to start' "$BOOT_END_MARKER"
+}
