@@ -74,16 +74,17 @@ host_start() {
 }
 
 # owner_launch NAME SESSION TABLE [measure options]: coco-secret launch
-# against host NAME, expecting the owner's firmware, the fixtures' kernel
-# and initramfs and LAUNCH_CMDLINE. LAUNCH_RC is its status, its output
-# $RUN/NAME.launch.out.
+# against host NAME, expecting the owner's firmware (LAUNCH_FW, default
+# $RUN/owner-fw.bin), the fixtures' kernel and initramfs and the command
+# line LAUNCH_APPEND (default LAUNCH_CMDLINE). LAUNCH_RC is its status,
+# its output $RUN/NAME.launch.out.
 owner_launch() {
 	local name=$1 sess=$2 table=$3
 	shift 3
 	"$COCO_SECRET" launch --qmp "$RUN/$name.sock" --qmp-timeout 20 \
 		--tik "$RUN/${sess}_tik.bin" --tek "$RUN/${sess}_tek.bin" --table "$table" \
-		--ovmf "$RUN/owner-fw.bin" --kernel "$KERNEL_DIR/bzImage" --initrd "$INITRD" \
-		--append "$LAUNCH_CMDLINE" "$@" >"$RUN/$name.launch.out" 2>&1
+		--ovmf "${LAUNCH_FW:-$RUN/owner-fw.bin}" --kernel "$KERNEL_DIR/bzImage" --initrd "$INITRD" \
+		--append "${LAUNCH_APPEND:-$LAUNCH_CMDLINE}" "$@" >"$RUN/$name.launch.out" 2>&1
 	# shellcheck disable=SC2034 # the caller's
 	LAUNCH_RC=$?
 }

@@ -222,11 +222,10 @@ conv_launch() {
 	if HOST_CMDLINE=$CONV_CMDLINE HOST_DISK='' \
 		BOOT_QEMU_ARGS=$(conv_qemu_drive "$OUT" "$CONV_FORMAT") \
 		host_start converted owner 0x3 --schema 9.1; then
-		"$COCO_SECRET" launch --qmp "$RUN/converted.sock" --qmp-timeout 20 \
-			--tik "$RUN/owner_tik.bin" --tek "$RUN/owner_tek.bin" --table "$B/secret.table" \
-			--mode sev --ovmf "$CONV_OVMF" --kernel "$B/vmlinuz" --initrd "$B/initrd.img" \
-			--append "$CONV_CMDLINE" >"$RUN/launch.out" 2>&1
-		rc=$?
+		# KERNEL_DIR/bzImage and INITRD are the exported vmlinuz and initrd.img.
+		LAUNCH_FW=$CONV_OVMF LAUNCH_APPEND=$CONV_CMDLINE \
+			owner_launch converted owner "$B/secret.table" --mode sev
+		rc=$LAUNCH_RC
 		if [ "$rc" = 0 ]; then
 			wait "$VM_JOB" && vm_rc=0
 		else
@@ -238,7 +237,7 @@ conv_launch() {
 		wait "$HOST_JOB"
 	fi
 	CONVERTED_BOOT_SECONDS=$(boot_seconds_since "$start")
-	sed 's/^/#   launch: /' "$RUN/launch.out" 2>/dev/null
+	sed 's/^/#   launch: /' "$RUN/converted.launch.out" 2>/dev/null
 	sed 's/^/#   host: /' "$RUN/converted.host.log" 2>/dev/null
 	tap_is "launch: verified, injected, continued (status 0)" 0 "$rc"
 	tap_check "the stand-in PSP opened the packet (its MAC verified)" \
@@ -253,7 +252,7 @@ conv_launch() {
 	tap_is "converted $SYS_SUITE: the VM ran to its end (${CONVERTED_BOOT_SECONDS}s)" 0 "$vm_rc"
 	serial_show ''
 	tap_serial "converted $SYS_SUITE: the guest reached its end (${BOOT_END_MARKER})" "$BOOT_END_MARKER"
-	tap_absent_bytes "no secret, TEK or TIK bytes in launch's output" "$RUN/launch.out" \
+	tap_absent_bytes "no secret, TEK or TIK bytes in launch's output" "$RUN/converted.launch.out" \
 		'^guest continued$' "$D/disk.secret" "$RUN/owner_tek.bin" "$RUN/owner_tik.bin"
 }
 
